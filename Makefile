@@ -1,0 +1,71 @@
+# Imago — `make run` serves the app, `make test` checks everything. Both set themselves up.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+CHROMIUM ?= /usr/bin/chromium
+# Tests run with DEBUG off, as in production; they need a key, never a real one.
+TEST_ENV := IMAGO_SECRET_KEY=test-only-not-secret-$(shell printf '%050d' 0)
+PG_URL ?= postgres://postgres@127.0.0.1:5432/imago
+REDIS_TEST_URL ?= redis://127.0.0.1:6379/0
+
+.PHONY: run test test-services test-browser install chromium services bench lint format clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	IMAGO_DEBUG=1 $(BIN)/python manage.py migrate --noinput
+	IMAGO_DEBUG=1 $(BIN)/python manage.py demo_data
+	IMAGO_DEBUG=1 $(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	@echo "Imago is at http://127.0.0.1:8000  (Ctrl+C to stop)"
+	IMAGO_DEBUG=1 $(BIN)/daphne -b 127.0.0.1 -p 8000 imago_site.asgi:application
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+# Debian's Chromium drives the browser tests (Playwright cannot download its own browser here).
+chromium:
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  echo "Installing Debian's chromium for the browser tests..."; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
+	fi
+
+# The whole suite on the embedded defaults: SQLite + in-memory channel layer.
+test: lint chromium
+	$(TEST_ENV) $(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	$(TEST_ENV) $(BIN)/pytest
+
+# Start the local PostgreSQL and Redis if they are down (CI machines have both installed).
+services:
+	@pg_isready -q -h 127.0.0.1 -p 5432 || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
+	@redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 || redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no
+	@for i in $$(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 && exit 0; sleep 1; done; echo "PostgreSQL or Redis did not start" >&2; exit 1
+
+# The whole suite again on PostgreSQL + Redis, the scaled-out configuration.
+test-services: install chromium services
+	$(TEST_ENV) $(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS_TEST_URL) $(TEST_ENV) $(BIN)/pytest
+
+test-browser: install chromium
+	$(TEST_ENV) $(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	$(TEST_ENV) $(BIN)/pytest -m browser
+
+bench: install
+	$(TEST_ENV) $(BIN)/python -m benchmarks.run
+
+clean:
+	rm -rf $(VENV) staticfiles db.sqlite3* test_db.sqlite3* .pytest_cache

@@ -1,0 +1,268 @@
+from __future__ import annotations
+
+import secrets
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+# No 0/O, 1/I/L: codes are read aloud and typed on phones.
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def _create(self, email: str, password: str | None, **extra: object) -> User:
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **extra: object) -> User:
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create(email, password, **extra)
+
+    def create_superuser(self, email: str, password: str | None = None, **extra: object) -> User:
+        extra.update(is_staff=True, is_superuser=True)
+        return self._create(email, password, **extra)
+
+
+class User(AbstractUser):
+    class Role(models.TextChoices):
+        PARTNER = "partner", "Partner"
+        THERAPIST = "therapist", "Therapist"
+
+    username = None  # type: ignore[assignment]
+    first_name = None  # type: ignore[assignment]
+    last_name = None  # type: ignore[assignment]
+    email = models.EmailField("email address", unique=True)
+    display_name = models.CharField("display name", max_length=60)
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.PARTNER)
+    professional_title = models.CharField(
+        max_length=120, blank=True, help_text="Therapists only, e.g. “Certified Imago therapist”."
+    )
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["display_name"]
+
+    objects = UserManager()
+
+    def __str__(self) -> str:
+        return self.display_name or self.email
+
+    def get_full_name(self) -> str:
+        return self.display_name
+
+    def get_short_name(self) -> str:
+        return self.display_name
+
+    @property
+    def is_therapist(self) -> bool:
+        return self.role == self.Role.THERAPIST
+
+
+class CoupleQuerySet(models.QuerySet["Couple"]):
+    def for_member(self, user: User) -> CoupleQuerySet:
+        """Couples `user` belongs or belonged to: the one access rule for couple data."""
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(memberships__user=user)
+
+    def active(self) -> CoupleQuerySet:
+        return self.filter(ended_at__isnull=True)
+
+    def for_therapist(self, user: User) -> CoupleQuerySet:
+        """Active couples whose live link to `user` has the consent of both partners."""
+        if not user.is_authenticated or not user.is_therapist:
+            return self.none()
+        return (
+            self.active()
+            .filter(therapist_links__therapist=user, therapist_links__revoked_at__isnull=True)
+            .annotate(
+                _consents=models.Count(
+                    "therapist_links__consents",
+                    filter=Q(therapist_links__revoked_at__isnull=True),
+                    distinct=True,
+                )
+            )
+            .filter(_consents__gte=2)
+        )
+
+
+class Couple(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    partners = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="Membership", related_name="couples"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = CoupleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return " & ".join(str(p) for p in self.partners.all())
+
+    @property
+    def is_active(self) -> bool:
+        return self.ended_at is None
+
+    def partner_of(self, user: User) -> User | None:
+        """The other partner; uses prefetched partners when available."""
+        for partner in self.partners.all():
+            if partner.pk != user.pk:
+                return partner
+        return None
+
+    def has_member(self, user: User) -> bool:
+        return any(partner.pk == user.pk for partner in self.partners.all())
+
+
+class Membership(models.Model):
+    couple = models.ForeignKey(Couple, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    active = models.BooleanField(default=True)
+    joined_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["couple", "user"], name="membership_once_per_couple"),
+            # The database itself guarantees a person is in at most one active couple.
+            models.UniqueConstraint(
+                fields=["user"], condition=Q(active=True), name="one_active_couple_per_user"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.couple_id}"
+
+
+def _new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def _new_code() -> str:
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(8))
+    return f"{raw[:4]}-{raw[4:]}"
+
+
+def normalize_code(value: str) -> str:
+    raw = "".join(ch for ch in value.upper() if ch.isalnum())
+    return f"{raw[:4]}-{raw[4:]}" if len(raw) == 8 else raw
+
+
+def _default_expiry() -> object:
+    return timezone.now() + timedelta(days=settings.INVITATION_VALID_DAYS)
+
+
+class Invitation(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for your partner"
+        EXPIRED = "expired", "Expired"
+        REVOKED = "revoked", "Revoked"
+        USED = "used", "Accepted"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    inviter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="invitations_sent"
+    )
+    token = models.CharField(max_length=64, unique=True, default=_new_token, editable=False)
+    code = models.CharField(max_length=9, unique=True, default=_new_code, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(default=_default_expiry)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="invitations_accepted",
+    )
+    couple = models.ForeignKey(Couple, null=True, blank=True, on_delete=models.SET_NULL)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Invitation {self.code} from {self.inviter}"
+
+    @property
+    def status(self) -> str:
+        if self.accepted_at:
+            return self.Status.USED
+        if self.revoked_at:
+            return self.Status.REVOKED
+        if self.expires_at <= timezone.now():
+            return self.Status.EXPIRED
+        return self.Status.PENDING
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == self.Status.PENDING
+
+
+class TherapistLinkQuerySet(models.QuerySet["TherapistLink"]):
+    def in_force(self) -> TherapistLinkQuerySet:
+        return self.filter(revoked_at__isnull=True, couple__ended_at__isnull=True)
+
+
+class TherapistLink(models.Model):
+    """A couple's link to a therapist. Access needs every current partner's consent and ends the
+    moment either partner revokes (see `couple_access_role`)."""
+
+    couple = models.ForeignKey(Couple, on_delete=models.CASCADE, related_name="therapist_links")
+    therapist = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="therapist_links"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = TherapistLinkQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["couple"],
+                condition=Q(revoked_at__isnull=True),
+                name="one_live_therapist_link",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.therapist} for {self.couple_id}"
+
+
+class TherapistConsent(models.Model):
+    link = models.ForeignKey(TherapistLink, on_delete=models.CASCADE, related_name="consents")
+    partner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    given_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["link", "partner"], name="consent_once_per_partner")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.partner} consents to {self.link}"

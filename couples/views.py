@@ -1,0 +1,183 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from .forms import JoinByCodeForm, SignUpForm
+from .models import Couple, Invitation
+from .services import (
+    CoupleError,
+    active_couple_for,
+    couple_leave,
+    invitation_accept,
+    invitation_create,
+    invitation_revoke,
+)
+
+
+def _get_couple_for_user(request: HttpRequest, pk: object) -> Couple:
+    """The couple if the requester is (or was) one of its partners; 404 otherwise."""
+    return get_object_or_404(
+        Couple.objects.for_member(request.user).prefetch_related("partners"), pk=pk
+    )
+
+
+def _safe_next(request: HttpRequest) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    allowed = url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return target if allowed else ""
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return render(request, "couples/landing.html")
+    couple = active_couple_for(request.user)
+    context: dict[str, object] = {"couple": couple}
+    if couple:
+        context["partner"] = couple.partner_of(request.user)
+    elif not request.user.is_therapist:
+        context["invitation"] = (
+            Invitation.objects.filter(
+                inviter=request.user, accepted_at__isnull=True, revoked_at__isnull=True
+            )
+            .order_by("-created_at")
+            .first()
+        )
+        context["join_form"] = JoinByCodeForm()
+        context["past_couples"] = (
+            Couple.objects.for_member(request.user)
+            .exclude(ended_at=None)
+            .prefetch_related("partners")
+        )
+    return render(request, "couples/home.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def signup(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("home")
+    form = SignUpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, f"Welcome, {user.display_name}.")
+        return redirect(_safe_next(request) or "home")
+    return render(request, "registration/signup.html", {"form": form, "next": _safe_next(request)})
+
+
+@require_GET
+def safety(request: HttpRequest) -> HttpResponse:
+    return render(request, "couples/safety.html")
+
+
+@login_required
+@require_POST
+def invitation_new(request: HttpRequest) -> HttpResponse:
+    try:
+        invitation_create(inviter=request.user)
+    except CoupleError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Your invitation is ready. Share the link or the code.")
+    return redirect("home")
+
+
+@login_required
+@require_POST
+def invitation_cancel(request: HttpRequest, pk: object) -> HttpResponse:
+    invitation = get_object_or_404(Invitation, pk=pk, inviter=request.user)
+    try:
+        invitation_revoke(invitation=invitation, by=request.user)
+    except CoupleError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Invitation revoked. The link and the code no longer work.")
+    return redirect("home")
+
+
+@require_http_methods(["GET", "POST"])
+def join_by_link(request: HttpRequest, token: str) -> HttpResponse:
+    if not request.user.is_authenticated:
+        messages.info(request, "Create an account (or log in) to accept your partner's invitation.")
+        return redirect(f"{reverse('signup')}?next={request.path}")
+    invitation = Invitation.objects.select_related("inviter").filter(token=token).first()
+    if request.method == "POST":
+        try:
+            invitation_accept(user=request.user, token=token)
+        except CoupleError as exc:
+            messages.error(request, str(exc))
+            return redirect("home")
+        messages.success(request, "You're now paired. Welcome to Imago together.")
+        return redirect("home")
+    return render(request, "couples/join.html", {"invitation": invitation})
+
+
+@login_required
+@require_POST
+def join_by_code(request: HttpRequest) -> HttpResponse:
+    form = JoinByCodeForm(request.POST)
+    if form.is_valid():
+        try:
+            invitation_accept(user=request.user, code=form.cleaned_data["code"])
+        except CoupleError as exc:
+            form.add_error("code", str(exc))
+        else:
+            messages.success(request, "You're now paired. Welcome to Imago together.")
+            return redirect("home")
+    template = "couples/home.html#join-form" if request.htmx else "couples/home.html"
+    invitation = Invitation.objects.filter(
+        inviter=request.user, accepted_at__isnull=True, revoked_at__isnull=True
+    ).first()
+    status = 200 if request.htmx else 400
+    return render(
+        request,
+        template,
+        {"join_form": form, "couple": active_couple_for(request.user), "invitation": invitation},
+        status=status,
+    )
+
+
+@login_required
+@require_GET
+def couple_detail(request: HttpRequest, pk: object) -> HttpResponse:
+    couple = _get_couple_for_user(request, pk)
+    return render(
+        request,
+        "couples/detail.html",
+        {"couple": couple, "partner": couple.partner_of(request.user)},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def couple_leave_view(request: HttpRequest, pk: object) -> HttpResponse:
+    couple = _get_couple_for_user(request, pk)
+    if request.method == "POST":
+        if request.POST.get("confirm") != "yes":
+            messages.error(request, "Tick the box to confirm you want to leave.")
+            return redirect("couple_leave", pk=couple.pk)
+        try:
+            couple_leave(couple=couple, user=request.user)
+        except CoupleError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(
+                request,
+                "You have left the couple. Your own entries are yours; shared history stays "
+                "readable to both of you.",
+            )
+        return redirect("home")
+    return render(
+        request,
+        "couples/leave.html",
+        {"couple": couple, "partner": couple.partner_of(request.user)},
+    )

@@ -1,0 +1,140 @@
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.core import mail
+from django.test import Client
+from django.urls import reverse
+
+from couples.models import User
+from tests.conftest import PASSWORD, make_user
+
+pytestmark = pytest.mark.django_db
+
+NEW_PASSWORD = "a quiet evening walk 42"
+
+
+def _signup(client: Client, **overrides: str) -> object:
+    data = {
+        "email": "dana@example.com",
+        "display_name": "Dana",
+        "role": "partner",
+        "professional_title": "",
+        "password1": NEW_PASSWORD,
+        "password2": NEW_PASSWORD,
+    }
+    data.update(overrides)
+    return client.post(reverse("signup"), data)
+
+
+def test_signup_creates_a_partner_and_logs_them_in(client: Client) -> None:
+    response = _signup(client, email="Dana@Example.com")
+    assert response.status_code == 302
+    user = User.objects.get(email="dana@example.com")
+    assert user.display_name == "Dana" and user.role == User.Role.PARTNER
+    assert "Hello, Dana" in client.get("/").content.decode()
+
+
+def test_signup_as_therapist_requires_a_professional_title(client: Client) -> None:
+    response = _signup(client, role="therapist")
+    assert response.status_code == 200
+    assert "Therapists give their professional title" in response.content.decode()
+    assert not User.objects.exists()
+    _signup(client, role="therapist", professional_title="Imago therapist")
+    assert User.objects.get().is_therapist
+
+
+def test_signup_refuses_weak_passwords_and_keeps_what_was_typed(client: Client) -> None:
+    response = _signup(client, password1="12345678", password2="12345678")
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "too common" in body
+    assert 'value="dana@example.com"' in body and 'value="Dana"' in body
+    assert not User.objects.exists()
+
+
+def test_signup_refuses_an_email_already_taken_in_any_case(client: Client, alice: User) -> None:
+    response = _signup(client, email="ALICE@example.com")
+    assert "already exists" in response.content.decode()
+    assert User.objects.count() == 1
+
+
+def test_login_and_logout(client: Client, alice: User) -> None:
+    response = client.post(
+        reverse("login"), {"username": "alice@example.com", "password": PASSWORD}
+    )
+    assert response.status_code == 302
+    assert "Hello, Alice" in client.get("/").content.decode()
+    client.post(reverse("logout"))
+    assert "Create an account" in client.get("/").content.decode()
+
+
+def test_wrong_password_shows_a_clear_error(client: Client, alice: User) -> None:
+    response = client.post(reverse("login"), {"username": "alice@example.com", "password": "nope"})
+    assert response.status_code == 200
+    assert "Please enter a correct email address and password" in response.content.decode()
+
+
+def test_login_is_locked_after_repeated_failures_even_with_the_right_password(
+    client: Client, alice: User
+) -> None:
+    for _ in range(5):
+        client.post(reverse("login"), {"username": "alice@example.com", "password": "guess"})
+    response = client.post(
+        reverse("login"), {"username": "alice@example.com", "password": PASSWORD}
+    )
+    assert response.status_code == 429
+    assert "Too many failed log-in attempts" in response.content.decode()
+    assert "Hello, Alice" not in client.get("/").content.decode()
+
+
+def test_password_change(client_for: object, alice: User) -> None:
+    client = client_for(alice)
+    response = client.post(
+        reverse("password_change"),
+        {"old_password": PASSWORD, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
+    )
+    assert response.status_code == 302
+    alice.refresh_from_db()
+    assert alice.check_password(NEW_PASSWORD)
+
+
+def test_password_reset_by_email(client: Client, alice: User) -> None:
+    client.post(reverse("password_reset"), {"email": "alice@example.com"})
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].subject == "Reset your Imago password"
+    link = re.search(r"http://testserver(/accounts/reset/\S+)", mail.outbox[0].body).group(1)
+    form_url = client.get(link).url  # Django swaps the token for a session-bound URL
+    response = client.post(form_url, {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
+    assert response.status_code == 302
+    alice.refresh_from_db()
+    assert alice.check_password(NEW_PASSWORD)
+    # The link works once.
+    assert "invalid or has already been used" in client.get(link, follow=True).content.decode()
+
+
+def test_password_reset_does_not_reveal_unknown_addresses(client: Client) -> None:
+    response = client.post(reverse("password_reset"), {"email": "nobody@example.com"}, follow=True)
+    assert "If an account uses that address" in response.content.decode()
+    assert mail.outbox == []
+
+
+def test_anonymous_visitors_see_the_landing_page(client: Client) -> None:
+    assert "Create an account" in client.get("/").content.decode()
+
+
+@pytest.mark.parametrize("url", ["/dialogues/", "/exercises/", "/accounts/password_change/"])
+def test_anonymous_users_are_redirected_to_login_from_private_pages(
+    client: Client, url: str
+) -> None:
+    response = client.get(url)
+    assert response.status_code == 302 and response.url.startswith("/accounts/login/")
+
+
+def test_every_page_has_the_quick_exit_and_safety_link(client: Client) -> None:
+    body = client.get(reverse("safety")).content.decode()
+    assert 'id="quick-exit"' in body
+    assert "Call your local emergency number" in body
+    make_user("eve@example.com", "Eve")
+    assert 'id="quick-exit"' in client.get(reverse("login")).content.decode()
