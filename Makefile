@@ -65,7 +65,7 @@ test-browser: install chromium
 	$(TEST_ENV) $(BIN)/pytest -m browser
 
 bench: install
-	$(TEST_ENV) $(BIN)/python -m benchmarks.run
+	$(TEST_ENV) $(BIN)/python manage.py bench
 
 clean:
 	rm -rf $(VENV) staticfiles db.sqlite3* test_db.sqlite3* .pytest_cache

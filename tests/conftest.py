@@ -40,9 +40,11 @@ def pair(a: User, b: User) -> Couple:
 
 
 @pytest.fixture(autouse=True)
-def _fast_password_hashing(settings: object) -> None:
+def _fast_password_hashing(request: pytest.FixtureRequest, settings: object) -> None:
     # Real hashing costs ~0.3 s per user; the hash algorithm is not what these tests test.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Browser tests keep the real hashers: the live daphne must verify what we store.
+    if request.node.get_closest_marker("browser") is None:
+        settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
@@ -164,3 +166,22 @@ def carol_consented(couple: Couple, alice: User, bob: User, carol: User) -> User
     link = therapist_link_create(couple=couple, therapist=carol, by=alice)
     therapist_consent_give(link=link, partner=bob)
     return carol
+
+
+@pytest.fixture
+def logged_in_page(browser: object, live_daphne: str) -> Callable[[User], object]:
+    """A new browser context (its own cookies, like a second device) logged in as `user`,
+    returning a Page already on the home page."""
+
+    def _page(user: User) -> object:
+        client = Client()
+        client.force_login(user)
+        context = browser.new_context(base_url=live_daphne, viewport={"width": 390, "height": 844})
+        context.add_cookies(
+            [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_daphne}]
+        )
+        page = context.new_page()
+        page.goto("/")
+        return page
+
+    return _page
