@@ -66,3 +66,11 @@ class JoinByCodeForm(forms.Form):
         if not code:
             raise forms.ValidationError("Enter the code your partner shared.")
         return code
+
+
+class TherapistLinkForm(forms.Form):
+    email = forms.EmailField(
+        label="Your therapist's email address",
+        help_text="The address they use for their Imago therapist account.",
+        widget=forms.EmailInput(attrs={"autocomplete": "off"}),
+    )

@@ -115,7 +115,7 @@ class Couple(models.Model):
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
-        return " & ".join(str(p) for p in self.partners.all())
+        return " & ".join(sorted(str(p) for p in self.partners.all()))
 
     @property
     def is_active(self) -> bool:

@@ -21,4 +21,7 @@ urlpatterns = [
     path("couple/join/<str:token>/", views.join_by_link, name="join_by_link"),
     path("couple/<uuid:pk>/", views.couple_detail, name="couple_detail"),
     path("couple/<uuid:pk>/leave/", views.couple_leave_view, name="couple_leave"),
+    path("couple/<uuid:pk>/therapist/", views.therapist_link, name="therapist_link"),
+    path("couple/<uuid:pk>/therapist/consent/", views.therapist_consent, name="therapist_consent"),
+    path("couple/<uuid:pk>/therapist/revoke/", views.therapist_revoke, name="therapist_revoke"),
 ]

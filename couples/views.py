@@ -9,8 +9,8 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from .forms import JoinByCodeForm, SignUpForm
-from .models import Couple, Invitation
+from .forms import JoinByCodeForm, SignUpForm, TherapistLinkForm
+from .models import Couple, Invitation, TherapistLink, User
 from .services import (
     CoupleError,
     active_couple_for,
@@ -18,6 +18,9 @@ from .services import (
     invitation_accept,
     invitation_create,
     invitation_revoke,
+    therapist_consent_give,
+    therapist_link_create,
+    therapist_link_revoke,
 )
 
 
@@ -44,7 +47,9 @@ def home(request: HttpRequest) -> HttpResponse:
     context: dict[str, object] = {"couple": couple}
     if couple:
         context["partner"] = couple.partner_of(request.user)
-    elif not request.user.is_therapist:
+    elif request.user.is_therapist:
+        context["clients"] = Couple.objects.for_therapist(request.user).prefetch_related("partners")
+    else:
         context["invitation"] = (
             Invitation.objects.filter(
                 inviter=request.user, accepted_at__isnull=True, revoked_at__isnull=True
@@ -146,15 +151,95 @@ def join_by_code(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _therapist_context(couple: Couple, user: User) -> dict[str, object]:
+    link = (
+        TherapistLink.objects.filter(couple=couple, revoked_at__isnull=True)
+        .select_related("therapist")
+        .prefetch_related("consents__partner")
+        .first()
+    )
+    consented = {consent.partner_id for consent in link.consents.all()} if link else set()
+    return {
+        "therapist_link": link,
+        "consented_partners": [p for p in couple.partners.all() if p.pk in consented],
+        "waiting_for": [p for p in couple.partners.all() if p.pk not in consented],
+        "i_consented": user.pk in consented,
+    }
+
+
 @login_required
 @require_GET
 def couple_detail(request: HttpRequest, pk: object) -> HttpResponse:
     couple = _get_couple_for_user(request, pk)
-    return render(
-        request,
-        "couples/detail.html",
-        {"couple": couple, "partner": couple.partner_of(request.user)},
-    )
+    context = {"couple": couple, "partner": couple.partner_of(request.user)}
+    context.update(_therapist_context(couple, request.user))
+    context.setdefault("therapist_form", TherapistLinkForm())
+    return render(request, "couples/detail.html", context)
+
+
+@login_required
+@require_POST
+def therapist_link(request: HttpRequest, pk: object) -> HttpResponse:
+    couple = _get_couple_for_user(request, pk)
+    form = TherapistLinkForm(request.POST)
+    if form.is_valid():
+        therapist = User.objects.filter(
+            email__iexact=form.cleaned_data["email"], role=User.Role.THERAPIST
+        ).first()
+        if therapist is None:
+            form.add_error(
+                "email",
+                "No therapist account uses that address. Ask your therapist which email they "
+                "signed up with.",
+            )
+        else:
+            try:
+                therapist_link_create(couple=couple, therapist=therapist, by=request.user)
+            except CoupleError as exc:
+                form.add_error("email", str(exc))
+            else:
+                messages.success(
+                    request,
+                    f"You consented to share with {therapist}. They see nothing until "
+                    f"{couple.partner_of(request.user)} consents too.",
+                )
+                return redirect("couple_detail", pk=couple.pk)
+    context = {"couple": couple, "partner": couple.partner_of(request.user), "therapist_form": form}
+    context.update(_therapist_context(couple, request.user))
+    return render(request, "couples/detail.html", context, status=400)
+
+
+def _live_link(request: HttpRequest, pk: object) -> TherapistLink:
+    couple = _get_couple_for_user(request, pk)
+    return get_object_or_404(TherapistLink, couple=couple, revoked_at__isnull=True)
+
+
+@login_required
+@require_POST
+def therapist_consent(request: HttpRequest, pk: object) -> HttpResponse:
+    link = _live_link(request, pk)
+    try:
+        therapist_consent_give(link=link, partner=request.user)
+    except CoupleError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request, f"Thank you. {link.therapist} can now see what you share with them."
+        )
+    return redirect("couple_detail", pk=pk)
+
+
+@login_required
+@require_POST
+def therapist_revoke(request: HttpRequest, pk: object) -> HttpResponse:
+    link = _live_link(request, pk)
+    try:
+        therapist_link_revoke(link=link, by=request.user)
+    except CoupleError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"{link.therapist} no longer has any access to your couple.")
+    return redirect("couple_detail", pk=pk)
 
 
 @login_required
