@@ -237,4 +237,4 @@ def test_anonymous_users_are_sent_to_login_from_couple_pages(
 def test_an_unknown_couple_id_shows_a_friendly_404(client_for: ClientFor, alice: User) -> None:
     response = client_for(alice).get("/couple/00000000-0000-0000-0000-000000000000/")
     assert response.status_code == 404
-    assert "We couldn&#x27;t find that page" in response.content.decode()
+    assert "We couldn't find that page" in response.content.decode()
