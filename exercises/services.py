@@ -1,0 +1,371 @@
+"""Workflows on exercise entries. Views call these; they decide who may do what.
+
+Every function re-reads what it acts on through `Entry.objects.visible_to(by)` inside its
+transaction, so an id the caller may not see is refused exactly like one that does not exist."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from django.db import transaction
+from django.db.models import Exists, OuterRef
+from django.forms import BaseInlineFormSet, ModelForm
+from django.utils import timezone
+
+from couples.models import Couple, User
+from couples.services import active_couple_for
+
+from .models import (
+    CaringGift,
+    CaringItem,
+    Entry,
+    FollowThrough,
+    Kind,
+    RequestItem,
+    Visibility,
+    VisionItem,
+    VisionResponse,
+)
+from .registry import KINDS
+
+NOT_FOUND = "That entry doesn't exist, or it isn't shared with you."
+ENDED = (
+    "Your couple has ended: what you shared stays readable, but it can't be answered or added to."
+)
+
+
+class ExerciseError(Exception):
+    """A refused request, with a message meant for the person who made it."""
+
+
+def _visible_entry(*, pk: object, by: User, kind: str | None = None) -> Entry:
+    entries = Entry.objects.visible_to(by)
+    if kind:
+        entries = entries.filter(kind=kind)
+    if not entries.filter(pk=pk).exists():
+        raise ExerciseError(NOT_FOUND)
+    # Lock the row so two clicks (or two partners) can't both pass the checks below.
+    return Entry.objects.select_for_update().select_related("couple").get(pk=pk)
+
+
+def _own_entry(*, pk: object, by: User) -> Entry:
+    entry = _visible_entry(pk=pk, by=by)
+    if entry.author_id != by.pk:
+        raise ExerciseError("Only the person who wrote this can change it.")
+    return entry
+
+
+def _require_partner_in_active_couple(entry: Entry, by: User) -> None:
+    """`by` answers their partner's entry: not their own, in a couple that is still together."""
+    if entry.author_id == by.pk:
+        raise ExerciseError("This is your own entry — your partner is the one to answer it.")
+    couple = entry.couple
+    if couple is None or not couple.memberships.filter(user=by).exists():
+        raise ExerciseError(NOT_FOUND)
+    if not couple.is_active:
+        raise ExerciseError(ENDED)
+
+
+def _require_member_of_active_couple(entry: Entry, by: User) -> None:
+    couple = entry.couple
+    if couple is None or not couple.memberships.filter(user=by).exists():
+        raise ExerciseError(NOT_FOUND)
+    if not couple.is_active:
+        raise ExerciseError(ENDED)
+
+
+def _retitle(entry: Entry, detail: object) -> None:
+    entry.title = KINDS[entry.kind].summary(detail)[:160]
+
+
+# --- Shared by all six exercises ---------------------------------------------------------------
+
+
+def entry_create(
+    *,
+    author: User,
+    kind: str,
+    visibility: int,
+    form: ModelForm,
+    formset: BaseInlineFormSet | None = None,
+) -> Entry:
+    """Save a validated exercise form (and its list of rows) as a new entry by `author`."""
+    if author.is_therapist:
+        raise ExerciseError("Exercises are written by partners; therapist accounts can't add them.")
+    with transaction.atomic():
+        couple = active_couple_for(author)
+        if visibility > Visibility.PRIVATE and couple is None:
+            raise ExerciseError("You're not in an active couple, so this can only be private.")
+        now = timezone.now()
+        entry = Entry.objects.create(
+            author=author,
+            couple=couple,
+            kind=kind,
+            visibility=visibility,
+            title="",
+            created_at=now,
+            updated_at=now,
+        )
+        detail = form.save(commit=False)
+        detail.entry = entry
+        detail.save()
+        if formset is not None:
+            formset.instance = detail
+            formset.save()
+        _retitle(entry, detail)
+        entry.save(update_fields=["title"])
+        return entry
+
+
+def entry_update(
+    *, entry: Entry, by: User, form: ModelForm, formset: BaseInlineFormSet | None = None
+) -> Entry:
+    with transaction.atomic():
+        entry = _own_entry(pk=entry.pk, by=by)
+        if entry.is_shared and entry.couple and not entry.couple.is_active:
+            raise ExerciseError(ENDED)
+        if entry.kind == Kind.REQUEST and entry.request.is_answered:
+            raise ExerciseError("Your partner has answered this request, so it can't be changed.")
+        detail = form.save()
+        if formset is not None:
+            formset.save()
+        _retitle(entry, detail)
+        entry.updated_at = timezone.now()
+        entry.save(update_fields=["title", "updated_at"])
+        return entry
+
+
+def entry_delete(*, entry: Entry, by: User) -> None:
+    """Authors may always delete what they wrote: it is their data."""
+    with transaction.atomic():
+        _own_entry(pk=entry.pk, by=by).delete()
+
+
+def entry_set_visibility(*, entry: Entry, by: User, visibility: int) -> Entry:
+    if visibility not in Visibility.values:
+        raise ExerciseError("Choose who can see this entry.")
+    with transaction.atomic():
+        entry = _own_entry(pk=entry.pk, by=by)
+        if visibility > entry.visibility:
+            if entry.couple is None:
+                # Written while single: it can be shared with the couple the author is in now.
+                entry.couple = active_couple_for(by)
+                if entry.couple is None:
+                    raise ExerciseError(
+                        "You're not in an active couple, so this can only be private."
+                    )
+            elif not entry.couple.is_active:
+                raise ExerciseError(
+                    "Your couple has ended: this entry can be made more private, "
+                    "but not shared further."
+                )
+        entry.visibility = visibility
+        entry.updated_at = timezone.now()
+        entry.save(update_fields=["visibility", "couple", "updated_at"])
+        return entry
+
+
+# --- 1. Appreciations --------------------------------------------------------------------------
+
+
+def appreciation_acknowledge(*, entry: Entry, by: User) -> Entry:
+    """The partner says "thank you"; both of them see it."""
+    with transaction.atomic():
+        entry = _visible_entry(pk=entry.pk, by=by, kind=Kind.APPRECIATION)
+        _require_partner_in_active_couple(entry, by)
+        appreciation = entry.appreciation
+        if appreciation.acknowledged_at:
+            raise ExerciseError("You've already thanked your partner for this one.")
+        appreciation.acknowledged_at = timezone.now()
+        appreciation.save(update_fields=["acknowledged_at"])
+        return entry
+
+
+# --- 2. Caring behaviors -----------------------------------------------------------------------
+
+
+def _partner_caring_item(*, item_id: object, by: User) -> CaringItem:
+    item = (
+        CaringItem.objects.filter(
+            pk=item_id, caring_list__entry__in=Entry.objects.visible_to(by).values("pk")
+        )
+        .select_related("caring_list__entry__couple")
+        .first()
+    )
+    if item is None:
+        raise ExerciseError("That caring behavior doesn't exist, or it isn't shared with you.")
+    entry = _visible_entry(pk=item.caring_list.entry_id, by=by, kind=Kind.CARING)
+    _require_partner_in_active_couple(entry, by)
+    return item
+
+
+def caring_item_set_aside(*, item_id: object, by: User, aside: bool) -> CaringItem:
+    """The receiver of a list marks an item "not for now" (or takes it back up)."""
+    with transaction.atomic():
+        item = _partner_caring_item(item_id=item_id, by=by)
+        item.set_aside_at = timezone.now() if aside else None
+        item.save(update_fields=["set_aside_at"])
+        return item
+
+
+def caring_gift_log(*, item_id: object, by: User, given_on: date) -> CaringGift:
+    """Log that `by` gave one of their partner's caring behaviors on `given_on`."""
+    with transaction.atomic():
+        item = _partner_caring_item(item_id=item_id, by=by)
+        if item.set_aside_at:
+            raise ExerciseError("You set this one aside for now. Take it back up to log it.")
+        if given_on > timezone.localdate():
+            raise ExerciseError("That date is in the future.")
+        if CaringGift.objects.filter(item=item, giver=by, given_on=given_on).exists():
+            raise ExerciseError("You've already logged this one for that day.")
+        return CaringGift.objects.create(item=item, giver=by, given_on=given_on)
+
+
+# --- 3. Behavior change request ----------------------------------------------------------------
+
+
+def _open_request(*, entry: Entry, by: User) -> Entry:
+    entry = _visible_entry(pk=entry.pk, by=by, kind=Kind.REQUEST)
+    _require_partner_in_active_couple(entry, by)
+    if entry.request.declined_at or entry.request.items.filter(chosen_at__isnull=False).exists():
+        raise ExerciseError("This request has already been answered.")
+    return entry
+
+
+def request_choose_gift(*, entry: Entry, by: User, item_id: object) -> RequestItem:
+    """The receiving partner chooses one of the three requests to give as a gift."""
+    with transaction.atomic():
+        entry = _open_request(entry=entry, by=by)
+        item = entry.request.items.filter(pk=item_id).first() if str(item_id).isdigit() else None
+        if item is None:
+            raise ExerciseError("Choose one of the three requests.")
+        now = timezone.now()
+        item.chosen_at = now
+        item.ends_on = timezone.localdate(now) + timedelta(days=item.duration_days - 1)
+        item.save(update_fields=["chosen_at", "ends_on"])
+        return item
+
+
+def request_decline_all(*, entry: Entry, by: User) -> Entry:
+    """Declining is allowed: a request is never a demand."""
+    with transaction.atomic():
+        entry = _open_request(entry=entry, by=by)
+        entry.request.declined_at = timezone.now()
+        entry.request.save(update_fields=["declined_at"])
+        return entry
+
+
+def request_log_followthrough(
+    *, entry: Entry, by: User, done_on: date, note: str = ""
+) -> FollowThrough:
+    """Either partner records a day the chosen gift was given, until its end date."""
+    with transaction.atomic():
+        entry = _visible_entry(pk=entry.pk, by=by, kind=Kind.REQUEST)
+        _require_member_of_active_couple(entry, by)
+        item = entry.request.items.filter(chosen_at__isnull=False).first()
+        if item is None:
+            raise ExerciseError("No gift has been chosen from this request yet.")
+        started = timezone.localdate(item.chosen_at)
+        if done_on < started or done_on > item.ends_on:
+            raise ExerciseError(
+                f"Log days between {started:%d %b} and {item.ends_on:%d %b %Y}, "
+                "while the gift is in progress."
+            )
+        if done_on > timezone.localdate():
+            raise ExerciseError("That date is in the future.")
+        if FollowThrough.objects.filter(item=item, author=by, done_on=done_on).exists():
+            raise ExerciseError("You've already logged that day.")
+        return FollowThrough.objects.create(item=item, author=by, done_on=done_on, note=note)
+
+
+# --- 4. Relationship vision --------------------------------------------------------------------
+
+
+def vision_entries(*, couple: Couple, user: User) -> tuple[list[Entry], list[Entry]]:
+    """(mine, my partner's) vision entries shared with each other in `couple`."""
+    entries = list(
+        Entry.objects.visible_to(user)
+        .shared_in(couple)
+        .filter(kind=Kind.VISION)
+        .select_related("author")
+    )
+    return (
+        [e for e in entries if e.author_id == user.pk],
+        [e for e in entries if e.author_id != user.pk],
+    )
+
+
+def vision_merge(*, couple: Couple, by: User, decisions: dict[int, int | None]) -> int:
+    """Record which of the partner's statements `by` accepts into the shared vision, with their
+    own importance rating (None leaves a statement out). Returns how many are accepted."""
+    with transaction.atomic():
+        couple = Couple.objects.select_for_update().get(pk=couple.pk)
+        if not couple.memberships.filter(user=by).exists():
+            raise ExerciseError(NOT_FOUND)
+        if not couple.is_active:
+            raise ExerciseError(ENDED)
+        mine, theirs = vision_entries(couple=couple, user=by)
+        if not mine or not theirs:
+            raise ExerciseError(
+                "The shared vision is built once you have both written and shared a vision."
+            )
+        items = {item.pk: item for item in VisionItem.objects.filter(vision__entry__in=theirs)}
+        if set(decisions) - set(items):
+            raise ExerciseError("Some of those statements aren't part of your partner's vision.")
+        for item_id, importance in decisions.items():
+            if importance is not None and importance not in range(1, 6):
+                raise ExerciseError("Importance is a number from 1 to 5.")
+            VisionResponse.objects.update_or_create(
+                item=items[item_id],
+                user=by,
+                defaults={"accepted": importance is not None, "importance": importance},
+            )
+        return sum(1 for importance in decisions.values() if importance is not None)
+
+
+def shared_vision_items(*, couple: Couple, user: User) -> list[VisionItem]:
+    """Statements from either list that both partners accept: written by one, accepted by the
+    other. Each carries `partner_importance` and `truths` (user → 1–5) for display."""
+    entries = Entry.objects.visible_to(user).shared_in(couple).filter(kind=Kind.VISION)
+    accepted_by_other = VisionResponse.objects.filter(item=OuterRef("pk"), accepted=True).exclude(
+        user=OuterRef("vision__entry__author")
+    )
+    items = list(
+        VisionItem.objects.filter(vision__entry__in=entries.values("pk"))
+        .filter(Exists(accepted_by_other))
+        .select_related("vision__entry__author")
+        .prefetch_related("responses__user")
+        .order_by("-importance", "id")
+    )
+    for item in items:
+        author = item.vision.entry.author
+        item.author = author
+        item.partner_response = next(
+            (r for r in item.responses.all() if r.user_id != author.pk and r.accepted), None
+        )
+        item.truths = [(r.user, r.truth) for r in item.responses.all() if r.truth]
+        item.my_truth = next(
+            (r.truth for r in item.responses.all() if r.user_id == user.pk and r.truth), None
+        )
+    return items
+
+
+def vision_rate_truth(*, item_id: object, by: User, truth: int) -> VisionResponse:
+    """Later, either partner rates how true a shared-vision statement is now."""
+    if truth not in range(1, 6):
+        raise ExerciseError("Rate it from 1 to 5.")
+    with transaction.atomic():
+        couple = active_couple_for(by)
+        if couple is None:
+            raise ExerciseError(ENDED)
+        shared = {item.pk: item for item in shared_vision_items(couple=couple, user=by)}
+        try:
+            item = shared[int(item_id)]
+        except (KeyError, TypeError, ValueError):
+            raise ExerciseError("That statement isn't part of your shared vision.") from None
+        response, _ = VisionResponse.objects.update_or_create(
+            item=item,
+            user=by,
+            defaults={"truth": truth, "truth_rated_at": timezone.now()},
+        )
+        return response
