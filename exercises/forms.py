@@ -40,6 +40,8 @@ class VisibilityForm(forms.Form):
         choices=Visibility.choices,
         coerce=int,
         initial=Visibility.PRIVATE,
+        required=False,
+        empty_value=Visibility.PRIVATE,  # nothing chosen means private
         help_text="Private unless you choose otherwise. You can change this at any time.",
     )
 
