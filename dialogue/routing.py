@@ -1,3 +1,9 @@
 from __future__ import annotations
 
-websocket_urlpatterns: list = []
+from django.urls import path
+
+from .consumers import DialogueConsumer
+
+websocket_urlpatterns = [
+    path("ws/dialogue/<uuid:pk>/", DialogueConsumer.as_asgi()),
+]

@@ -1,12 +1,127 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from couples.services import active_couple_for
+
+from . import flow
+from .forms import DialogueStartForm, TurnForm
+from .fragments import room_context, turn_context
+from .models import Dialogue
+from .services import DialogueError, dialogue_access, dialogue_start, dialogue_state, turn_submit
+
+
+def _get_dialogue_for_user(request: HttpRequest, pk: object) -> tuple[Dialogue, flow.Role]:
+    """The dialogue and the requester's role in it; 404 for anyone else, so another couple's
+    dialogue is indistinguishable from one that does not exist."""
+    access = dialogue_access(user=request.user, pk=pk)
+    if access is None:
+        raise Http404("No such dialogue.")
+    return access
+
+
+def _list_context(request: HttpRequest, start_form: DialogueStartForm) -> dict[str, object]:
+    couple = active_couple_for(request.user)
+    dialogues = Dialogue.objects.visible_to(request.user).select_related(
+        "couple", "sender", "receiver"
+    )
+    return {
+        "couple": couple,
+        "partner": couple.partner_of(request.user) if couple else None,
+        "start_form": start_form,
+        "open": dialogues.open(),
+        "finished": dialogues.finished().order_by("-ended_at"),
+    }
 
 
 @login_required
 @require_GET
 def dialogue_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "dialogue/list.html")
+    return render(request, "dialogue/list.html", _list_context(request, DialogueStartForm()))
+
+
+@login_required
+@require_POST
+def dialogue_new(request: HttpRequest) -> HttpResponse:
+    form = DialogueStartForm(request.POST)
+    couple = active_couple_for(request.user)
+    if form.is_valid() and couple is not None:
+        try:
+            dialogue = dialogue_start(
+                couple=couple, user=request.user, topic=form.cleaned_data["topic"]
+            )
+        except DialogueError as error:
+            form.add_error(None, error.reason)
+        else:
+            return redirect("dialogue:room", pk=dialogue.pk)
+    elif couple is None:
+        form.add_error(None, "Dialogues need your partner: pair with them first.")
+    return render(request, "dialogue/list.html", _list_context(request, form), status=400)
+
+
+def _render_room(
+    request: HttpRequest,
+    dialogue: Dialogue,
+    role: flow.Role,
+    *,
+    draft: str | None = None,
+    error: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    state = dialogue_state(dialogue_id=dialogue.pk)
+    context = room_context(
+        state["dialogue"], state["turns"], role, request.user.pk, draft=draft, error=error
+    )
+    return render(request, "dialogue/room.html", context, status=status)
+
+
+@login_required
+@require_GET
+def dialogue_room(request: HttpRequest, pk: object) -> HttpResponse:
+    dialogue, role = _get_dialogue_for_user(request, pk)
+    return _render_room(request, dialogue, role)
+
+
+@login_required
+@require_POST
+def dialogue_act(request: HttpRequest, pk: object) -> HttpResponse:
+    """The same action the websocket takes, as a plain form post: works without JavaScript."""
+    dialogue, role = _get_dialogue_for_user(request, pk)
+    form = TurnForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise form.as_error()
+        turn_submit(dialogue_id=dialogue.pk, user=request.user, **form.service_kwargs())
+    except DialogueError as error:
+        dialogue.refresh_from_db()
+        draft = request.POST.get("text", "") if request.POST.get("action") != "timeout" else None
+        return _render_room(
+            request,
+            dialogue,
+            dialogue.role_of(request.user) if role != flow.Role.OBSERVER else role,
+            draft=draft,
+            error=error.reason,
+            status=400,
+        )
+    return redirect("dialogue:room", pk=dialogue.pk)
+
+
+@login_required
+@require_GET
+def dialogue_transcript(request: HttpRequest, pk: object) -> HttpResponse:
+    dialogue, _role = _get_dialogue_for_user(request, pk)
+    state = dialogue_state(dialogue_id=dialogue.pk)
+    return render(
+        request,
+        "dialogue/transcript.html",
+        {
+            "d": state["dialogue"],
+            "turns": [turn_context(turn) for turn in state["turns"]],
+            "viewer_id": request.user.pk,
+            "started": dialogue.created_at,
+            "ended": dialogue.ended_at,
+        },
+    )

@@ -1,0 +1,216 @@
+"""The live dialogue socket, `/ws/dialogue/<uuid>/`. Thin: it checks who connects, parses a
+frame, validates it with the same form the HTTP view uses, and calls the same services. The
+protocol is documented in docs/protocol.md."""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import time
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+
+from . import flow
+from .forms import TurnForm
+from .fragments import render_live, viewer_role
+from .services import DialogueError, dialogue_access, dialogue_state, turn_submit
+
+MAX_FRAME_CHARS = 32_000  # a 4,000-character text in JSON, with room for escapes
+TYPING_MIN_INTERVAL = 1.0  # seconds between two typing hints forwarded for one connection
+MSG_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+# Refusals after which the client's picture is probably stale: send it the fresh state.
+RESYNC_CODES = {"conflict", "not_your_turn", "wrong_step", "paused", "ended", "read_only"}
+
+
+class DialogueConsumer(AsyncWebsocketConsumer):
+    async def connect(self) -> None:
+        self.user = self.scope["user"]
+        access = await database_sync_to_async(dialogue_access)(
+            user=self.user, pk=self.scope["url_route"]["kwargs"]["pk"]
+        )
+        if access is None:
+            # The same refusal whether the dialogue is missing or someone else's.
+            await self.close()
+            return
+        dialogue, role = access
+        self.dialogue_id = dialogue.pk
+        self.group = dialogue.group_name
+        self.observer = role == flow.Role.OBSERVER
+        # An opaque id per connection, so presence counts a second device without exposing
+        # channel names.
+        self.conn = secrets.token_hex(8)
+        self.person = {
+            "id": self.user.pk,
+            "name": self.user.display_name,
+            "role": "observer" if self.observer else "partner",
+        }
+        self.present: dict[str, dict[str, Any]] = {self.conn: self.person}
+        self.last_typing = 0.0
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        await self._send_state()
+        await self._presence("join")
+
+    async def disconnect(self, code: int) -> None:
+        if hasattr(self, "group"):
+            await self._presence("leave")
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    # --- From the client -----------------------------------------------------------------------
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if text_data is None:
+            await self._error("bad_message", "Send JSON text frames, not binary.")
+            return
+        if len(text_data) > MAX_FRAME_CHARS:
+            await self._error("too_large", "That message is too large to accept.")
+            return
+        try:
+            message = json.loads(text_data)
+        except ValueError:
+            await self._error("bad_json", "That message was not valid JSON.")
+            return
+        if not isinstance(message, dict):
+            await self._error("bad_message", "A message must be a JSON object with a type.")
+            return
+        msg_id = message.get("msg_id")
+        if not isinstance(msg_id, str) or not MSG_ID.match(msg_id):
+            await self._error(
+                "bad_msg_id", "Every message needs a client message id (1–64 letters/digits)."
+            )
+            return
+        kind = message.get("type")
+        if kind == "action":
+            await self._action(message, msg_id)
+        elif kind == "typing":
+            await self._typing()
+        elif kind == "sync":
+            await self._send_state(in_reply_to=msg_id)
+        else:
+            await self._error("unknown_type", "Unknown message type.", in_reply_to=msg_id)
+
+    async def _action(self, message: dict[str, Any], msg_id: str) -> None:
+        form = TurnForm(message)
+        try:
+            if not form.is_valid():
+                raise form.as_error()
+            result = await database_sync_to_async(turn_submit)(
+                dialogue_id=self.dialogue_id, user=self.user, **form.service_kwargs()
+            )
+        except DialogueError as error:
+            await self._error(error.code, error.reason, in_reply_to=msg_id)
+            if error.code in RESYNC_CODES:
+                await self._send_state()
+            return
+        if result.replayed:
+            # The original result, to this client only: the partners saw it the first time.
+            await self._send_turn(result.turn, result.dialogue, in_reply_to=msg_id, replay=True)
+
+    async def _typing(self) -> None:
+        now = time.monotonic()
+        if self.observer or now - self.last_typing < TYPING_MIN_INTERVAL:
+            return
+        self.last_typing = now
+        await self.channel_layer.group_send(
+            self.group, {"type": "dialogue.typing", "conn": self.conn, "person": self.person}
+        )
+
+    # --- From the group ------------------------------------------------------------------------
+
+    async def dialogue_turn(self, event: dict[str, Any]) -> None:
+        if (
+            self.observer
+            and await database_sync_to_async(dialogue_access)(user=self.user, pk=self.dialogue_id)
+            is None
+        ):
+            # Consent was revoked: the therapist's access ends at once, mid-session too.
+            await self.close(code=4403)
+            return
+        mine = event["turn"]["author"]["id"] == self.user.pk
+        await self._send_turn(
+            event["turn"], event["dialogue"], in_reply_to=event["msg_id"] if mine else None
+        )
+
+    async def dialogue_presence(self, event: dict[str, Any]) -> None:
+        conn = event["conn"]
+        if event["status"] == "leave":
+            self.present.pop(conn, None)
+        else:
+            self.present[conn] = event["person"]
+            if event["status"] == "join" and conn != self.conn:
+                await self._presence("here")  # tell the newcomer we are here too
+        people = {person["id"]: person for person in self.present.values()}
+        await self._send({"type": "presence", "present": list(people.values())})
+
+    async def dialogue_typing(self, event: dict[str, Any]) -> None:
+        if event["person"]["id"] != self.user.pk:
+            await self._send({"type": "typing", "user": event["person"]})
+
+    # --- To the client -------------------------------------------------------------------------
+
+    def _you(self, snapshot: dict[str, Any]) -> dict[str, Any]:
+        role = viewer_role(snapshot, self.user.pk, observer=self.observer)
+        return {"id": self.user.pk, "name": self.user.display_name, "role": role.value}
+
+    async def _send_state(self, in_reply_to: str | None = None) -> None:
+        state = await database_sync_to_async(dialogue_state)(dialogue_id=self.dialogue_id)
+        snapshot, turns = state["dialogue"], state["turns"]
+        you = self._you(snapshot)
+        await self._send(
+            {
+                "type": "state",
+                "dialogue": snapshot,
+                "turns": turns,
+                "you": you,
+                "in_reply_to": in_reply_to,
+                "html": render_live(snapshot, flow.Role(you["role"]), self.user.pk, turns),
+            }
+        )
+
+    async def _send_turn(
+        self,
+        turn: dict[str, Any],
+        snapshot: dict[str, Any],
+        *,
+        in_reply_to: str | None,
+        replay: bool = False,
+    ) -> None:
+        you = self._you(snapshot)
+        html = render_live(snapshot, flow.Role(you["role"]), self.user.pk, [turn])
+        await self._send(
+            {
+                "type": "turn",
+                "turn": turn,
+                "dialogue": snapshot,
+                "you": you,
+                "in_reply_to": in_reply_to,
+                "replay": replay,
+                "html": {
+                    "turn": html["turns"][0],
+                    "panel": html["panel"],
+                    "progress": html["progress"],
+                },
+            }
+        )
+
+    async def _error(self, code: str, reason: str, *, in_reply_to: str | None = None) -> None:
+        await self._send(
+            {"type": "error", "code": code, "reason": reason, "in_reply_to": in_reply_to}
+        )
+
+    async def _presence(self, status: str) -> None:
+        await self.channel_layer.group_send(
+            self.group,
+            {
+                "type": "dialogue.presence",
+                "conn": self.conn,
+                "person": self.person,
+                "status": status,
+            },
+        )
+
+    async def _send(self, frame: dict[str, Any]) -> None:
+        await self.send(text_data=json.dumps(frame))

@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from .services import TEXT_LIMIT, TOPIC_LIMIT, DialogueError
+
+
+class DialogueStartForm(forms.Form):
+    topic = forms.CharField(
+        label="What would you like to talk about?",
+        max_length=TOPIC_LIMIT,
+        help_text="One topic per dialogue, in a few words — for example “weekend plans”.",
+    )
+
+
+class TurnForm(forms.Form):
+    """One dialogue action, from the websocket or from a plain form post (no JavaScript)."""
+
+    action = forms.CharField(max_length=20)
+    msg_id = forms.RegexField(regex=r"^[A-Za-z0-9_.:-]{1,64}$", max_length=64)
+    text = forms.CharField(
+        label="Your words", required=False, max_length=TEXT_LIMIT, widget=forms.Textarea
+    )
+    at = forms.DateTimeField(label="Time", required=False)
+    last_seq = forms.IntegerField(required=False, min_value=0)
+
+    # Which error code a client sees when a field fails to validate.
+    ERROR_CODES = {
+        "action": ("unknown_action", "Say which dialogue action this is."),
+        "msg_id": ("bad_msg_id", "Every message needs a client message id (1–64 letters/digits)."),
+        "text": ("text_too_long", f"Please keep it under {TEXT_LIMIT:,} characters."),
+        "at": ("bad_time", "That time isn't a valid date and time."),
+        "last_seq": ("bad_message", "last_seq must be a whole number."),
+    }
+
+    def as_error(self) -> DialogueError:
+        for field, (code, reason) in self.ERROR_CODES.items():
+            if field in self.errors:
+                return DialogueError(code, reason)
+        return DialogueError("bad_message", "That message could not be understood.")
+
+    def service_kwargs(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            "action": data["action"],
+            "client_msg_id": data["msg_id"],
+            "text": data["text"],
+            "at": data["at"],
+            "last_seq": data["last_seq"],
+        }

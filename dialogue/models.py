@@ -1,0 +1,122 @@
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from couples.models import Couple, User
+
+from . import flow
+
+
+class DialogueQuerySet(models.QuerySet["Dialogue"]):
+    def visible_to(self, user: User) -> DialogueQuerySet:
+        """Dialogues of couples `user` is (or was) a partner in, or watches as their consented
+        therapist: the one access rule for dialogues, used by views and the consumer alike."""
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(
+            Q(couple__in=Couple.objects.for_member(user).values("pk"))
+            | Q(couple__in=Couple.objects.for_therapist(user).values("pk"))
+        )
+
+    def open(self) -> DialogueQuerySet:
+        return self.filter(ended_at__isnull=True)
+
+    def finished(self) -> DialogueQuerySet:
+        return self.filter(ended_at__isnull=False)
+
+
+class Dialogue(models.Model):
+    STEP_CHOICES = [(step.value, step.value) for step in flow.Step]
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    couple = models.ForeignKey(Couple, on_delete=models.CASCADE, related_name="dialogues")
+    topic = models.CharField(max_length=200)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    sender = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    receiver = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    step = models.CharField(
+        max_length=20, choices=STEP_CHOICES, default=flow.Step.APPOINTMENT.value
+    )
+    paused = models.BooleanField(default=False)
+    paused_until = models.DateTimeField(null=True, blank=True)
+    round = models.PositiveIntegerField(default=1)
+    # The sequence number of the latest turn; the next turn takes last_seq + 1 under the row lock.
+    last_seq = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    objects = DialogueQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-updated_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(sender=models.F("receiver")), name="dialogue_two_different_people"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.topic
+
+    @property
+    def group_name(self) -> str:
+        return f"dialogue-{self.pk}"
+
+    @property
+    def state(self) -> flow.State:
+        return flow.State(flow.Step(self.step), paused=self.paused)
+
+    @property
+    def step_label(self) -> str:
+        return flow.LABELS[flow.Step(self.step)]
+
+    @property
+    def is_ended(self) -> bool:
+        return self.step == flow.Step.ENDED
+
+    def role_of(self, user: User) -> flow.Role:
+        if user.pk == self.sender_id:
+            return flow.Role.SENDER
+        if user.pk == self.receiver_id:
+            return flow.Role.RECEIVER
+        return flow.Role.OBSERVER
+
+
+class Turn(models.Model):
+    ROLE_CHOICES = [(role.value, role.value) for role in flow.PARTNER_ROLES]
+    ACTION_CHOICES = [(action.value, action.value) for action in flow.Action]
+
+    dialogue = models.ForeignKey(Dialogue, on_delete=models.CASCADE, related_name="turns")
+    seq = models.PositiveIntegerField("sequence number")
+    round = models.PositiveIntegerField()
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    role = models.CharField(max_length=10, choices=ROLE_CHOICES)
+    step = models.CharField(max_length=20, choices=Dialogue.STEP_CHOICES)
+    action = models.CharField(max_length=20, choices=ACTION_CHOICES)
+    text = models.TextField(blank=True)
+    at = models.DateTimeField(null=True, blank=True, help_text="A proposed or return time.")
+    client_msg_id = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["dialogue", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["dialogue", "seq"], name="turn_seq_once"),
+            # A resent message must never become a second turn.
+            models.UniqueConstraint(
+                fields=["dialogue", "author", "client_msg_id"], name="turn_client_msg_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dialogue_id} #{self.seq} {self.action}"

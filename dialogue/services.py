@@ -1,0 +1,278 @@
+"""Workflows of the live dialogue. Views and the websocket consumer both call these; the step
+rules live in `flow.py`, and this module persists what it decides."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+from django.utils import timezone
+
+from couples.models import Couple, User
+from couples.services import AccessRole, couple_access_role
+
+from . import flow
+from .models import Dialogue, Turn
+
+TEXT_LIMIT = 4000
+TOPIC_LIMIT = 200
+# A browser's "now" rounded to the minute is a little in the past; accept that much.
+TIME_SLACK = timedelta(minutes=5)
+APPOINTMENT_WITHIN = timedelta(hours=24)
+TIMEOUT_WITHIN = timedelta(days=7)
+
+
+class DialogueError(Exception):
+    """A refused request: `code` is stable for clients, `reason` is meant for people."""
+
+    def __init__(self, code: str, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class TurnResult:
+    turn: dict[str, Any]
+    dialogue: dict[str, Any]
+    replayed: bool = False
+
+
+# --- Reads -------------------------------------------------------------------------------------
+
+
+def dialogue_access(*, user: User, pk: object) -> tuple[Dialogue, flow.Role] | None:
+    """The dialogue and the user's role in it (sender, receiver or observer), or None for anyone
+    who may not see it — whether or not it exists."""
+    dialogue = (
+        Dialogue.objects.visible_to(user)
+        .select_related("couple", "sender", "receiver")
+        .filter(pk=pk)
+        .first()
+    )
+    if dialogue is None:
+        return None
+    access = couple_access_role(couple=dialogue.couple, user=user)
+    if access == AccessRole.PARTNER:
+        return dialogue, dialogue.role_of(user)
+    if access == AccessRole.THERAPIST:
+        return dialogue, flow.Role.OBSERVER
+    return None
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _person(user: User) -> dict[str, Any]:
+    return {"id": user.pk, "name": user.display_name or user.email}
+
+
+def dialogue_snapshot(*, dialogue: Dialogue) -> dict[str, Any]:
+    """The dialogue's state as plain JSON data: what every frame and page renders from."""
+    return {
+        "id": str(dialogue.pk),
+        "topic": dialogue.topic,
+        "step": dialogue.step,
+        "paused": dialogue.paused,
+        "paused_until": _iso(dialogue.paused_until),
+        "round": dialogue.round,
+        "last_seq": dialogue.last_seq,
+        "sender": _person(dialogue.sender),
+        "receiver": _person(dialogue.receiver),
+        "ended": dialogue.is_ended,
+        "read_only": dialogue.couple.ended_at is not None,
+    }
+
+
+def turn_as_dict(turn: Turn) -> dict[str, Any]:
+    return {
+        "seq": turn.seq,
+        "round": turn.round,
+        "author": _person(turn.author),
+        "role": turn.role,
+        "step": turn.step,
+        "action": turn.action,
+        "text": turn.text,
+        "at": _iso(turn.at),
+        "created": _iso(turn.created_at),
+    }
+
+
+def dialogue_state(*, dialogue_id: object) -> dict[str, Any]:
+    """Everything a (re)connecting client needs: the state and every turn so far."""
+    dialogue = Dialogue.objects.select_related("couple", "sender", "receiver").get(pk=dialogue_id)
+    turns = dialogue.turns.select_related("author").order_by("seq")
+    return {
+        "dialogue": dialogue_snapshot(dialogue=dialogue),
+        "turns": [turn_as_dict(turn) for turn in turns],
+    }
+
+
+# --- Writes ------------------------------------------------------------------------------------
+
+
+def dialogue_start(*, couple: Couple, user: User, topic: str) -> Dialogue:
+    """`user` opens a dialogue on `topic` as its first sender; their partner receives."""
+    topic = topic.strip()
+    if not topic:
+        raise DialogueError("topic_required", "Name the topic you'd like to talk about.")
+    if len(topic) > TOPIC_LIMIT:
+        raise DialogueError("topic_too_long", f"Keep the topic under {TOPIC_LIMIT} characters.")
+    with transaction.atomic():
+        couple = Couple.objects.select_for_update().get(pk=couple.pk)
+        if not couple.is_active or not couple.memberships.filter(user=user, active=True).exists():
+            raise DialogueError(
+                "read_only", "Only a partner in an active couple can start a dialogue."
+            )
+        partner = couple.partners.exclude(pk=user.pk).first()
+        if partner is None:
+            raise DialogueError("no_partner", "A dialogue needs your partner.")
+        now = timezone.now()
+        return Dialogue.objects.create(
+            couple=couple,
+            topic=topic,
+            started_by=user,
+            sender=user,
+            receiver=partner,
+            created_at=now,
+            updated_at=now,
+        )
+
+
+def _check_time(action: flow.Action, at: datetime | None) -> None:
+    if at is None:
+        return
+    if action not in flow.TIME_ALLOWED:
+        raise DialogueError(
+            "bad_time", "Only a proposed time, an offered time or a time-out can carry a time."
+        )
+    now = timezone.now()
+    limit = TIMEOUT_WITHIN if action == flow.Action.TIMEOUT else APPOINTMENT_WITHIN
+    if at < now - TIME_SLACK:
+        raise DialogueError("bad_time", "That time has already passed. Choose a later one.")
+    if at > now + limit:
+        window = "7 days" if action == flow.Action.TIMEOUT else "24 hours"
+        raise DialogueError("bad_time", f"Choose a time within the next {window}.")
+
+
+def _refusal(error: flow.FlowError, dialogue: Dialogue) -> DialogueError:
+    if error.code == "not_your_turn":
+        movers = flow.actors(dialogue.state.step)
+        if len(movers) == 1:
+            mover = dialogue.sender if flow.Role.SENDER in movers else dialogue.receiver
+            return DialogueError("not_your_turn", f"It's {mover.display_name}'s move now.")
+    return DialogueError(error.code, error.reason)
+
+
+def turn_submit(
+    *,
+    dialogue_id: object,
+    user: User,
+    action: str,
+    client_msg_id: str,
+    text: str = "",
+    at: datetime | None = None,
+    last_seq: int | None = None,
+) -> TurnResult:
+    """Take one dialogue action for `user`: validate it against flow.py, persist the turn and the
+    new state together, and broadcast after commit. Resending the same `client_msg_id` returns
+    the original result and creates nothing. `last_seq` (the latest turn the client has seen)
+    turns a race between the partners into a clear "conflict" for the one who lost it."""
+    text = (text or "").strip()
+    if len(text) > TEXT_LIMIT:
+        raise DialogueError(
+            "text_too_long", f"Please keep it under {TEXT_LIMIT:,} characters ({len(text):,} now)."
+        )
+    with transaction.atomic():
+        # The row lock serializes every action on this dialogue (on SQLite, BEGIN IMMEDIATE does).
+        dialogue = Dialogue.objects.select_for_update().get(pk=dialogue_id)
+        dialogue = Dialogue.objects.select_related("couple", "sender", "receiver").get(
+            pk=dialogue.pk
+        )
+        earlier = (
+            dialogue.turns.select_related("author")
+            .filter(author=user, client_msg_id=client_msg_id)
+            .first()
+        )
+        if earlier is not None:
+            return TurnResult(
+                turn=turn_as_dict(earlier),
+                dialogue=dialogue_snapshot(dialogue=dialogue),
+                replayed=True,
+            )
+        role = dialogue.role_of(user)
+        if role != flow.Role.OBSERVER and dialogue.couple.ended_at is not None:
+            raise DialogueError(
+                "read_only", "Your couple has ended: this dialogue stays readable but closed."
+            )
+        if role == flow.Role.OBSERVER:
+            raise DialogueError("observer", "You are observing: only the two partners can act.")
+        if last_seq is not None and last_seq != dialogue.last_seq:
+            raise DialogueError(
+                "conflict",
+                "Your partner acted at the same moment and theirs came first. "
+                "Here is where the dialogue is now; your words are still in the box.",
+            )
+        try:
+            outcome = flow.decide(dialogue.state, role, action)
+        except flow.FlowError as error:
+            raise _refusal(error, dialogue) from None
+        action = flow.Action(action)
+        if action in flow.TEXT_REQUIRED and not text:
+            raise DialogueError("text_required", "Please write something before sending.")
+        _check_time(action, at)
+
+        now = timezone.now()
+        turn = Turn.objects.create(
+            dialogue=dialogue,
+            seq=dialogue.last_seq + 1,
+            round=dialogue.round,
+            author=user,
+            role=role,
+            step=dialogue.step,
+            action=action,
+            text=text,
+            at=at,
+            client_msg_id=client_msg_id,
+            created_at=now,
+        )
+        dialogue.last_seq = turn.seq
+        dialogue.step = outcome.state.step
+        dialogue.paused = outcome.state.paused
+        dialogue.updated_at = now
+        if action == flow.Action.TIMEOUT:
+            dialogue.paused_until = at
+        elif action == flow.Action.RESUME:
+            dialogue.paused_until = None
+        if outcome.swap_roles:
+            dialogue.sender, dialogue.receiver = dialogue.receiver, dialogue.sender
+            dialogue.round += 1
+        if outcome.state.step == flow.Step.ENDED:
+            dialogue.ended_at = now
+        dialogue.save()
+        result = TurnResult(turn=turn_as_dict(turn), dialogue=dialogue_snapshot(dialogue=dialogue))
+        group = dialogue.group_name
+        transaction.on_commit(
+            lambda: _broadcast_turn(group=group, result=result, client_msg_id=client_msg_id)
+        )
+        return result
+
+
+def _broadcast_turn(*, group: str, result: TurnResult, client_msg_id: str) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    async_to_sync(layer.group_send)(
+        group,
+        {
+            "type": "dialogue.turn",
+            "turn": result.turn,
+            "dialogue": result.dialogue,
+            "msg_id": client_msg_id,
+        },
+    )
