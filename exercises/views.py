@@ -58,6 +58,7 @@ from .services import (
 
 PAGE_SIZE = 20
 CHART_WEEKS = 8
+WAITING_SHOWN = 5
 
 # --- Access: every read goes through Entry.objects.visible_to ----------------------------------
 
@@ -218,13 +219,15 @@ def exercises_home(request: HttpRequest) -> HttpResponse:
     waiting: dict[str, object] = {}
     if couple:
         from_partner = Entry.objects.visible_to(user).shared_in(couple).exclude(author=user)
-        waiting["requests"] = list(
+        unanswered = (
             from_partner.filter(kind=Kind.REQUEST, request__declined_at__isnull=True)
             .exclude(
                 Exists(RequestItem.objects.filter(request=OuterRef("pk"), chosen_at__isnull=False))
             )
             .select_related("author")
         )
+        waiting["requests"] = list(unanswered[:WAITING_SHOWN])
+        waiting["more_requests"] = max(0, unanswered.count() - WAITING_SHOWN)
         waiting["appreciations"] = from_partner.filter(
             kind=Kind.APPRECIATION, appreciation__acknowledged_at__isnull=True
         ).count()
