@@ -1,0 +1,126 @@
+from __future__ import annotations
+
+from django.urls import reverse
+
+from exercises.models import Kind, Visibility, Vision, VisionItem, VisionResponse
+
+from .conftest import create_entry, rows, valid_data
+
+HX = {"HX-Request": "true"}
+NEW = reverse("exercises:new", args=["vision"])
+MERGE = reverse("exercises:vision_merge")
+SHARED = reverse("exercises:vision_shared")
+
+
+def _vision(user, *statements: str, visibility: int = Visibility.PARTNER):
+    return create_entry(
+        user,
+        Kind.VISION,
+        visibility,
+        **rows([{"statement": s, "importance": "4"} for s in statements]),
+    )
+
+
+def test_statements_must_be_positive_present_tense_we_statements(couple, alice, client_for):
+    data = valid_data(
+        "vision",
+        **rows(
+            [
+                {"statement": "We don't fight", "importance": "3"},
+                {"statement": "I feel safe", "importance": "3"},
+                {"statement": "We travel every year", "importance": "7"},
+            ]
+        ),
+    )
+    body = client_for(alice).post(NEW, data, headers=HX).content.decode()
+    assert "not what you avoid" in body
+    assert "Begin with “We”" in body
+    assert "7 is not one of the available choices" in body
+    assert "We don&#x27;t fight" in body and "I feel safe" in body
+    assert not Vision.objects.exists()
+
+
+def test_the_merge_waits_until_both_have_written_and_shared(couple, alice, bob, client_for):
+    _vision(alice, "We settle our differences calmly")
+    _vision(bob, "We cook together", visibility=Visibility.PRIVATE)
+    page = client_for(alice).get(MERGE).content.decode()
+    assert "once you have both written a vision" in page
+    response = client_for(alice).post(MERGE, {})
+    assert "once you have both written" in response.content.decode()
+    assert not VisionResponse.objects.exists()
+
+
+def test_the_shared_vision_keeps_items_both_accept_with_both_ratings(
+    couple, alice, bob, client_for
+):
+    alice_entry = _vision(alice, "We settle our differences calmly", "We dance on Sundays")
+    bob_entry = _vision(bob, "We cook together", "We save money")
+    calmly, dance = alice_entry.vision.items.order_by("id")
+    cook, save = bob_entry.vision.items.order_by("id")
+    # Alice accepts one of Bob's, leaves the other out.
+    response = client_for(alice).post(
+        MERGE, {f"accept_{cook.pk}": "on", f"importance_{cook.pk}": "5"}, follow=True
+    )
+    assert "You accepted 1 of your partner" in response.content.decode()
+    client_for(bob).post(MERGE, {f"accept_{calmly.pk}": "on", f"importance_{calmly.pk}": "2"})
+    for user in (alice, bob):
+        page = client_for(user).get(SHARED).content.decode()
+        assert "We settle our differences calmly" in page and "We cook together" in page
+        assert "We dance on Sundays" not in page and "We save money" not in page
+        assert "Alice: 4/5" in page and "Bob: 2/5" in page  # both ratings of Alice's statement
+        assert "Bob: 4/5" in page and "Alice: 5/5" in page
+
+
+def test_accepting_without_an_importance_rating_is_refused_and_kept(couple, alice, bob, client_for):
+    _vision(alice, "We settle our differences calmly")
+    bob_item = _vision(bob, "We cook together").vision.items.get()
+    body = client_for(alice).post(MERGE, {f"accept_{bob_item.pk}": "on"}).content.decode()
+    assert "Rate how important this is to you" in body
+    assert "checked" in body
+    assert not VisionResponse.objects.exists()
+
+
+def test_a_statement_id_from_outside_the_partners_vision_is_ignored(
+    couple, alice, bob, mallory, mallory_couple, client_for
+):
+    _vision(alice, "We settle our differences calmly")
+    _vision(bob, "We cook together")
+    foreign = _vision(mallory, "We garden").vision.items.get()
+    client_for(alice).post(MERGE, {f"accept_{foreign.pk}": "on", f"importance_{foreign.pk}": "5"})
+    assert not VisionResponse.objects.filter(item=foreign).exists()
+    assert "We garden" not in client_for(alice).get(SHARED).content.decode()
+
+
+def test_each_partner_rates_how_true_a_shared_statement_is_now(couple, alice, bob, client_for):
+    item = _vision(alice, "We settle our differences calmly").vision.items.get()
+    _vision(bob, "We cook together")
+    client_for(bob).post(MERGE, {f"accept_{item.pk}": "on", f"importance_{item.pk}": "3"})
+    client_for(alice).post(reverse("exercises:vision_truth", args=[item.pk]), {"truth": "2"})
+    client_for(bob).post(reverse("exercises:vision_truth", args=[item.pk]), {"truth": "4"})
+    page = client_for(alice).get(SHARED).content.decode()
+    assert "True now for Alice: 2/5" in page and "True now for Bob: 4/5" in page
+    bad = client_for(bob).post(
+        reverse("exercises:vision_truth", args=[item.pk]), {"truth": "9"}, follow=True
+    )
+    assert "from 1 to 5" in bad.content.decode()
+    assert VisionResponse.objects.get(item=item, user=bob).truth == 4
+
+
+def test_an_outsider_cannot_rate_a_couples_statement(
+    couple, alice, bob, mallory, mallory_couple, client_for
+):
+    item = _vision(alice, "We settle our differences calmly").vision.items.get()
+    _vision(bob, "We cook together")
+    client_for(bob).post(MERGE, {f"accept_{item.pk}": "on", f"importance_{item.pk}": "3"})
+    response = client_for(mallory).post(
+        reverse("exercises:vision_truth", args=[item.pk]), {"truth": "1"}, follow=True
+    )
+    assert "isn&#x27;t part of your shared vision" in response.content.decode()
+    assert not VisionResponse.objects.filter(user=mallory).exists()
+
+
+def test_the_shared_vision_page_is_printable_and_needs_a_couple(couple, alice, mallory, client_for):
+    page = client_for(alice).get(SHARED).content.decode()
+    assert "Our shared vision" in page and "no-print" in page
+    assert client_for(mallory).get(SHARED).status_code == 404  # no couple, nothing to show
+    assert VisionItem.objects.count() == 0
