@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -48,7 +49,10 @@ def dialogue_list(request: HttpRequest) -> HttpResponse:
 def dialogue_new(request: HttpRequest) -> HttpResponse:
     form = DialogueStartForm(request.POST)
     couple = active_couple_for(request.user)
-    if form.is_valid() and couple is not None:
+    if couple is None:
+        messages.error(request, "Dialogues need your partner: pair with them first.")
+        return redirect("dialogue:list")
+    if form.is_valid():
         try:
             dialogue = dialogue_start(
                 couple=couple, user=request.user, topic=form.cleaned_data["topic"]
@@ -57,8 +61,6 @@ def dialogue_new(request: HttpRequest) -> HttpResponse:
             form.add_error(None, error.reason)
         else:
             return redirect("dialogue:room", pk=dialogue.pk)
-    elif couple is None:
-        form.add_error(None, "Dialogues need your partner: pair with them first.")
     return render(request, "dialogue/list.html", _list_context(request, form), status=400)
 
 

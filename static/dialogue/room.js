@@ -1,0 +1,323 @@
+// The live dialogue room: one websocket to /ws/dialogue/<id>/ (protocol: docs/protocol.md).
+// The server renders every fragment; this script only places them, keeps drafts and unsent
+// actions across drops and reloads, reconnects with backoff and announces new turns.
+(function () {
+  "use strict";
+
+  function localizeTimes(root) {
+    root.querySelectorAll("time.local-time[datetime]").forEach(function (el) {
+      var when = new Date(el.getAttribute("datetime"));
+      if (isNaN(when)) return;
+      el.textContent = el.dataset.format === "time"
+        ? when.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })
+        : when.toLocaleString([], { weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
+    });
+  }
+  localizeTimes(document);
+  document.addEventListener("click", function (event) {
+    if (event.target.closest && event.target.closest("[data-print]")) window.print();
+  });
+
+  var room = document.getElementById("dialogue-room");
+  if (!room || !("WebSocket" in window)) return;
+
+  var id = room.dataset.dialogue;
+  var me = Number(room.dataset.me);
+  var transcript = document.getElementById("transcript");
+  var panel = document.getElementById("panel");
+  var progress = document.getElementById("progress");
+  var statusEl = document.getElementById("connection");
+  var presenceEl = document.getElementById("presence");
+  var typingEl = document.getElementById("typing");
+  var announcer = document.getElementById("announcer");
+  var DRAFT_KEY = "imago-draft-" + id;
+  var OUTBOX_KEY = "imago-outbox-" + id;
+  var lastSeq = Number(room.dataset.lastSeq) || 0;
+  var socket = null;
+  var attempt = 0;
+  var retryTimer = null;
+  var lastTypingSent = 0;
+  var typingTimer = null;
+  var errorText = "";
+
+  var store = {
+    get: function (key) { try { return window.localStorage.getItem(key); } catch (e) { return null; } },
+    set: function (key, value) { try { window.localStorage.setItem(key, value); } catch (e) { /* private mode */ } },
+    del: function (key) { try { window.localStorage.removeItem(key); } catch (e) { /* private mode */ } },
+  };
+
+  function newId() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    var bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+  }
+
+  function pending() {
+    try { return JSON.parse(store.get(OUTBOX_KEY) || "null"); } catch (e) { return null; }
+  }
+
+  function setStatus(state, text) {
+    statusEl.dataset.state = state;
+    statusEl.textContent = text;
+  }
+  statusEl.setAttribute("role", "status");
+
+  // --- Connection -------------------------------------------------------------------------------
+
+  function connect() {
+    clearTimeout(retryTimer);
+    setStatus("connecting", attempt ? "Reconnecting…" : "Connecting…");
+    var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
+    var ws = new WebSocket(scheme + window.location.host + room.dataset.wsPath);
+    socket = ws;
+    ws.onopen = function () {
+      attempt = 0;
+      setStatus("online", "Live");
+    };
+    ws.onmessage = function (event) {
+      var frame;
+      try { frame = JSON.parse(event.data); } catch (e) { return; }
+      handle(frame);
+    };
+    ws.onclose = function (event) {
+      if (socket !== ws) return;
+      socket = null;
+      if (event.code === 4403) {
+        setStatus("offline", "Your access to this dialogue has ended.");
+        return;
+      }
+      // Exponential backoff with jitter, capped at 15 s.
+      var delay = Math.min(15000, 500 * Math.pow(2, attempt)) * (0.75 + Math.random() / 2);
+      attempt += 1;
+      setStatus("offline", "Connection lost — reconnecting in " + Math.ceil(delay / 1000) + " s. Nothing you write is lost.");
+      retryTimer = setTimeout(connect, delay);
+    };
+  }
+
+  window.addEventListener("online", function () { if (!socket) connect(); });
+
+  function send(message) {
+    if (socket && socket.readyState === WebSocket.OPEN) {
+      socket.send(JSON.stringify(message));
+      return true;
+    }
+    return false;
+  }
+
+  // --- Frames from the server -------------------------------------------------------------------
+
+  function handle(frame) {
+    if (frame.type === "state") applyState(frame);
+    else if (frame.type === "turn") applyTurn(frame);
+    else if (frame.type === "error") applyError(frame);
+    else if (frame.type === "presence") showPresence(frame.present);
+    else if (frame.type === "typing") showTyping(frame.user);
+  }
+
+  function applyState(frame) {
+    transcript.innerHTML = frame.html.turns.length
+      ? frame.html.turns.join("")
+      : '<li class="turn-empty muted" data-empty>Nothing said yet.</li>';
+    localizeTimes(transcript);
+    lastSeq = frame.dialogue.last_seq;
+    progress.innerHTML = frame.html.progress;
+    renderPanel(frame.html.panel);
+    // An action sent just before a drop: resend it with the same id. The server applies it
+    // once, or answers with the original result if it already had it.
+    var waiting = pending();
+    if (waiting && !frame.in_reply_to) {
+      send(waiting);
+      setSending(true);
+    }
+  }
+
+  function applyTurn(frame) {
+    var turn = frame.turn;
+    var waiting = pending();
+    if (waiting && frame.in_reply_to === waiting.msg_id) {
+      store.del(OUTBOX_KEY);
+      store.del(DRAFT_KEY);
+      errorText = "";
+    }
+    if (document.getElementById("turn-" + turn.seq)) {
+      if (frame.replay) renderPanel(frame.html.panel);
+      return;
+    }
+    if (turn.seq > lastSeq + 1) {
+      send({ type: "sync", msg_id: newId() }); // we missed something: ask for everything
+      return;
+    }
+    var empty = transcript.querySelector("[data-empty]");
+    if (empty) empty.remove();
+    transcript.insertAdjacentHTML("beforeend", frame.html.turn);
+    var added = transcript.lastElementChild;
+    localizeTimes(added);
+    lastSeq = turn.seq;
+    if (turn.author.id !== me) errorText = "";
+    progress.innerHTML = frame.html.progress;
+    renderPanel(frame.html.panel);
+    typingEl.textContent = "";
+    announcer.textContent = added.textContent.replace(/\s+/g, " ").trim();
+  }
+
+  function applyError(frame) {
+    var waiting = pending();
+    if (waiting && frame.in_reply_to === waiting.msg_id) {
+      store.del(OUTBOX_KEY); // refused: the words stay in the box (and in the saved draft)
+      setSending(false);
+    }
+    errorText = frame.reason;
+    showError();
+  }
+
+  function showError() {
+    var box = document.getElementById("turn-error");
+    if (!box) return;
+    box.textContent = errorText;
+    box.hidden = !errorText;
+  }
+
+  function showPresence(people) {
+    var others = people.filter(function (person) { return person.id !== me; });
+    presenceEl.textContent = others.length
+      ? others.map(function (p) { return p.name + (p.role === "observer" ? " (observing)" : ""); }).join(", ") + " here now"
+      : "Your partner isn’t here yet";
+  }
+
+  function showTyping(user) {
+    typingEl.textContent = user.name + " is typing…";
+    clearTimeout(typingTimer);
+    typingTimer = setTimeout(function () { typingEl.textContent = ""; }, 4000);
+  }
+
+  // --- The panel: whose move, stems, the text box -----------------------------------------------
+
+  function renderPanel(html) {
+    var hadFocus = panel.contains(document.activeElement);
+    panel.innerHTML = html;
+    localizeTimes(panel);
+    wirePanel();
+    showError();
+    if (pending()) setSending(true);
+    if (hadFocus) {
+      var target = panel.querySelector("#turn-text") || panel.querySelector(".panel-status");
+      if (target.classList.contains("panel-status")) target.setAttribute("tabindex", "-1");
+      target.focus();
+    }
+  }
+
+  function setSending(on) {
+    var button = panel.querySelector("#turn-submit");
+    if (!button) return;
+    button.disabled = on;
+    button.textContent = on ? (socket ? "Sending…" : "Will send when reconnected…") : "Send";
+  }
+
+  function chosen(form) {
+    var radio = form.querySelector('input[name="action"]:checked') || form.querySelector('input[name="action"]');
+    return radio;
+  }
+
+  function syncChoice(form, textarea, previousStem) {
+    var choice = chosen(form);
+    if (!choice) return;
+    if (textarea && (textarea.value.trim() === "" || textarea.value === previousStem)) {
+      textarea.value = choice.dataset.stem || "";
+    }
+    form.querySelectorAll(".stems").forEach(function (list) {
+      list.hidden = list.dataset.for !== choice.value;
+    });
+    var time = form.querySelector("[data-time-field]");
+    if (time) time.hidden = choice.dataset.time !== "1";
+    var optional = form.querySelector('label[for="turn-text"] .muted');
+    var label = form.querySelector('label[for="turn-text"]');
+    if (label) {
+      if (optional) optional.remove();
+      if (choice.dataset.needsText !== "1") {
+        var note = document.createElement("span");
+        note.className = "muted";
+        note.textContent = " (optional)";
+        label.appendChild(note);
+      }
+    }
+  }
+
+  function countChars(textarea) {
+    var count = document.getElementById("turn-count");
+    if (count) count.textContent = textarea.value.length > 3500 ? (4000 - textarea.value.length) + " characters left" : "";
+  }
+
+  function wirePanel() {
+    var form = panel.querySelector("#turn-form");
+    var textarea = panel.querySelector("#turn-text");
+    if (form && textarea) {
+      var draft = store.get(DRAFT_KEY);
+      if (draft) textarea.value = draft;
+      var stem = chosen(form) ? chosen(form).dataset.stem : "";
+      syncChoice(form, null, stem);
+      form.querySelectorAll('input[name="action"]').forEach(function (radio) {
+        radio.addEventListener("change", function () {
+          syncChoice(form, textarea, stem);
+          stem = chosen(form).dataset.stem || "";
+        });
+      });
+      form.querySelectorAll("button.stem").forEach(function (button) {
+        button.addEventListener("click", function () {
+          textarea.value = button.dataset.stem;
+          store.set(DRAFT_KEY, textarea.value);
+          textarea.focus();
+          textarea.setSelectionRange(textarea.value.length, textarea.value.length);
+        });
+      });
+      textarea.addEventListener("input", function () {
+        store.set(DRAFT_KEY, textarea.value);
+        countChars(textarea);
+        var now = Date.now();
+        if (now - lastTypingSent > 2000) {
+          lastTypingSent = now;
+          send({ type: "typing", msg_id: newId() });
+        }
+      });
+      textarea.addEventListener("keydown", function (event) {
+        if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+          event.preventDefault();
+          form.requestSubmit();
+        }
+      });
+    }
+    panel.querySelectorAll("form.turn-form").forEach(function (each) {
+      each.addEventListener("submit", function (event) {
+        event.preventDefault();
+        submit(each);
+      });
+    });
+  }
+
+  function submit(form) {
+    if (pending()) return; // one action in flight at a time
+    var data = new FormData(form);
+    var at = data.get("at");
+    var message = {
+      type: "action",
+      msg_id: newId(),
+      action: data.get("action"),
+      text: data.get("text") || "",
+      at: at ? new Date(at).toISOString() : null,
+      last_seq: lastSeq,
+    };
+    if (form.id === "turn-form") store.set(DRAFT_KEY, message.text);
+    store.set(OUTBOX_KEY, JSON.stringify(message));
+    errorText = "";
+    showError();
+    setSending(true);
+    send(message);
+  }
+
+  document.addEventListener("visibilitychange", function () {
+    // Phones suspend sockets in the background; reconnect at once when the page is back.
+    if (document.visibilityState === "visible" && !socket) connect();
+  });
+
+  connect();
+})();

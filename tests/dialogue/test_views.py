@@ -1,0 +1,171 @@
+"""The dialogue pages: list, start, the room (which also works without JavaScript), and the
+printable transcript — and who may see them."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from django.urls import reverse
+
+from couples.models import Couple, User
+from couples.services import couple_leave
+from dialogue.models import Dialogue, Turn
+from dialogue.services import dialogue_start, turn_submit
+
+pytestmark = pytest.mark.django_db
+
+
+def _act(dialogue: Dialogue, user: User, action: str, text: str = "") -> None:
+    turn_submit(
+        dialogue_id=dialogue.pk, user=user, action=action, text=text, client_msg_id=uuid.uuid4().hex
+    )
+
+
+def test_a_partner_starts_a_dialogue_and_lands_in_its_room_as_sender(
+    client_for, couple: Couple, alice: User
+) -> None:
+    client = client_for(alice)
+    response = client.post(reverse("dialogue:start"), {"topic": "  the dishes  "})
+    dialogue = Dialogue.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("dialogue:room", args=[dialogue.pk])
+    assert (dialogue.topic, dialogue.sender, dialogue.step) == ("the dishes", alice, "appointment")
+    page = client.get(response["Location"]).content.decode()
+    assert "Your move" in page
+    # The stem is an editable starter in the text box, with the topic filled in.
+    assert "I&#x27;d like to talk about the dishes. Is now a good time?</textarea>" in page
+    assert 'aria-current="step">Appointment' in page
+    assert 'id="announcer"' in page and 'aria-live="polite"' in page
+
+
+def test_the_waiting_partner_sees_what_their_partner_is_doing(
+    client_for, dialogue: Dialogue, bob: User
+) -> None:
+    page = client_for(bob).get(reverse("dialogue:room", args=[dialogue.pk])).content.decode()
+    assert "Alice’s move" in page
+    assert "Your partner is asking for a time to talk." in page
+    assert 'id="turn-form"' not in page
+
+
+def test_the_list_shows_open_and_finished_dialogues(
+    client_for, couple: Couple, dialogue: Dialogue, alice: User, bob: User
+) -> None:
+    finished = dialogue_start(couple=couple, user=bob, topic="holidays")
+    Dialogue.objects.filter(pk=finished.pk).update(step="ended", ended_at=finished.created_at)
+    page = client_for(alice).get(reverse("dialogue:list")).content.decode()
+    open_part, finished_part = page.split("Finished dialogues")
+    assert "the dishes" in open_part and "holidays" not in open_part
+    assert "holidays" in finished_part
+    assert "Start a dialogue with Bob" in page
+
+
+def test_starting_needs_an_active_couple_and_a_topic(
+    client_for, couple: Couple, alice: User, mallory: User
+) -> None:
+    assert client_for(alice).post(reverse("dialogue:start"), {"topic": " "}).status_code == 400
+    response = client_for(mallory).post(reverse("dialogue:start"), {"topic": "us"}, follow=True)
+    assert "pair with them first" in response.content.decode()
+    couple_leave(couple=couple, user=alice)
+    response = client_for(alice).post(reverse("dialogue:start"), {"topic": "us"}, follow=True)
+    assert "pair with them first" in response.content.decode()
+    assert not Dialogue.objects.exists()
+
+
+@pytest.mark.parametrize("name", ["dialogue:room", "dialogue:transcript"])
+def test_another_couples_dialogue_is_a_404_just_like_a_missing_one(
+    name: str, client_for, dialogue: Dialogue, mallory_couple: Couple, mallory: User
+) -> None:
+    client = client_for(mallory)
+    assert client.get(reverse(name, args=[dialogue.pk])).status_code == 404
+    assert client.get(reverse(name, args=[uuid.uuid4()])).status_code == 404
+
+
+def test_an_outsider_cannot_act_in_someone_elses_dialogue(
+    client_for, dialogue: Dialogue, mallory: User
+) -> None:
+    response = client_for(mallory).post(
+        reverse("dialogue:act", args=[dialogue.pk]),
+        {"action": "request", "text": "hi", "msg_id": "m1"},
+    )
+    assert response.status_code == 404
+    assert not Turn.objects.exists()
+
+
+def test_the_list_never_shows_another_couples_dialogues(
+    client_for, dialogue: Dialogue, mallory_couple: Couple, mallory: User
+) -> None:
+    assert "the dishes" not in client_for(mallory).get(reverse("dialogue:list")).content.decode()
+
+
+def test_logged_out_visitors_are_sent_to_log_in(client, dialogue: Dialogue) -> None:
+    response = client.get(reverse("dialogue:room", args=[dialogue.pk]))
+    assert response.status_code == 302
+    assert reverse("login") in response["Location"]
+
+
+def test_without_javascript_the_form_post_takes_the_turn_once_even_if_sent_twice(
+    client_for, dialogue: Dialogue, alice: User
+) -> None:
+    client = client_for(alice)
+    url = reverse("dialogue:act", args=[dialogue.pk])
+    form = {"action": "request", "text": "Is now good?", "msg_id": "form-1", "last_seq": "0"}
+    assert client.post(url, form).status_code == 302
+    assert client.post(url, form).status_code == 302  # a double click
+    assert list(Turn.objects.values_list("action", "text")) == [("request", "Is now good?")]
+    assert Dialogue.objects.get().step == "appointment_reply"
+
+
+def test_without_javascript_a_refused_post_explains_and_keeps_the_words(
+    client_for, dialogue: Dialogue, bob: User
+) -> None:
+    response = client_for(bob).post(
+        reverse("dialogue:act", args=[dialogue.pk]),
+        {"action": "request", "text": "My words stay", "msg_id": "m1"},
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "It&#x27;s Alice&#x27;s move now." in page
+    assert not Turn.objects.exists()
+
+
+def test_the_printable_transcript_shows_every_turn_by_round_escaped(
+    client_for, dialogue: Dialogue, alice: User, bob: User
+) -> None:
+    _act(dialogue, alice, "request", "Now? <b>please</b>")
+    _act(dialogue, bob, "accept")
+    _act(dialogue, alice, "send", "I feel alone with the dishes.")
+    page = client_for(bob).get(reverse("dialogue:transcript", args=[dialogue.pk])).content.decode()
+    assert "Round 1" in page
+    assert "I feel alone with the dishes." in page
+    assert "&lt;b&gt;please&lt;/b&gt;" in page
+    assert "3 turns" in page
+    assert "data-print" in page
+
+
+def test_an_ended_couples_dialogue_stays_readable_but_the_room_is_read_only(
+    client_for, couple: Couple, dialogue: Dialogue, alice: User
+) -> None:
+    _act(dialogue, alice, "request", "Now?")
+    couple_leave(couple=couple, user=alice)
+    client = client_for(alice)
+    room = client.get(reverse("dialogue:room", args=[dialogue.pk])).content.decode()
+    assert "Read-only" in room
+    assert 'id="turn-form"' not in room
+    assert "Now?" in client.get(reverse("dialogue:transcript", args=[dialogue.pk])).content.decode()
+    assert "the dishes" in client.get(reverse("dialogue:list")).content.decode()
+
+
+def test_a_consented_therapist_may_watch_and_one_without_consent_gets_a_404(
+    client_for, dialogue: Dialogue, carol: User, alice: User, bob: User
+) -> None:
+    url = reverse("dialogue:room", args=[dialogue.pk])
+    assert client_for(carol).get(url).status_code == 404
+    from couples.services import therapist_consent_give, therapist_link_create
+
+    link = therapist_link_create(couple=dialogue.couple, therapist=carol, by=alice)
+    assert client_for(carol).get(url).status_code == 404  # one consent is not enough
+    therapist_consent_give(link=link, partner=bob)
+    page = client_for(carol).get(url).content.decode()
+    assert "You are observing" in page
+    assert 'id="turn-form"' not in page
