@@ -273,11 +273,7 @@
       textarea.addEventListener("input", function () {
         store.set(DRAFT_KEY, textarea.value);
         countChars(textarea);
-        var now = Date.now();
-        if (now - lastTypingSent > 2000) {
-          lastTypingSent = now;
-          send({ type: "typing", msg_id: newId() });
-        }
+        typingPing();
       });
       textarea.addEventListener("keydown", function (event) {
         if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
@@ -292,6 +288,18 @@
         submit(each);
       });
     });
+  }
+
+  // "Partner is typing": at most one hint every 2 s, and a trailing one so a burst is not missed.
+  var typingTrail = null;
+  function typingPing() {
+    var wait = 2000 - (Date.now() - lastTypingSent);
+    if (wait <= 0) {
+      lastTypingSent = Date.now();
+      send({ type: "typing", msg_id: newId() });
+    } else if (!typingTrail) {
+      typingTrail = setTimeout(function () { typingTrail = null; typingPing(); }, wait);
+    }
   }
 
   function submit(form) {

@@ -1,0 +1,121 @@
+"""Two partners, each in their own browser context, hold a whole Imago Dialogue round live."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from couples.models import Couple, User
+from dialogue.models import Dialogue, Turn
+
+pytestmark = pytest.mark.browser
+
+
+def _act(page: Page, text: str | None, choice: str | None = None) -> None:
+    """Take this partner's move: pick an option if there are several, write, send."""
+    expect(page.get_by_role("heading", name=re.compile("^Your move"))).to_be_visible()
+    if choice:
+        page.get_by_role("radio", name=choice).check()
+    if text is not None:
+        page.get_by_label(re.compile("^Your words")).fill(text)
+    page.get_by_role("button", name="Send", exact=True).click()
+
+
+def _sees(page: Page, text: str) -> None:
+    expect(page.locator("#transcript")).to_contain_text(text)
+
+
+def test_partners_hold_a_whole_round_live_and_a_reload_loses_nothing(
+    logged_in_page, couple: Couple, alice: User, bob: User
+) -> None:
+    a = logged_in_page(alice)
+    b = logged_in_page(bob)
+
+    a.goto("/dialogues/")
+    a.get_by_label("What would you like to talk about?").fill("the dishes")
+    a.get_by_role("button", name="Start and ask for a time").click()
+    expect(a.get_by_role("heading", name="the dishes")).to_be_visible()
+    expect(a.locator("#connection")).to_have_text("Live")
+    # The stem is an editable starter, already in the box.
+    expect(a.get_by_label(re.compile("^Your words"))).to_have_value(
+        "I'd like to talk about the dishes. Is now a good time?"
+    )
+
+    b.goto("/dialogues/")
+    b.get_by_role("link", name="the dishes").click()
+    expect(b.locator("#connection")).to_have_text("Live")
+    expect(b.get_by_test_id("guidance")).to_have_text("Your partner is asking for a time to talk.")
+    expect(a.locator("#presence")).to_have_text("Bob here now")
+
+    _act(a, None)  # the starter as it is
+    _sees(b, "Is now a good time?")
+    expect(b.locator("#announcer")).to_contain_text("Alice asked to talk")
+    _act(b, None, "Yes, now is good")
+    _sees(a, "Yes, I'm ready to hear you.")
+    _act(a, "When the dishes pile up, I feel alone.")
+    _sees(b, "When the dishes pile up, I feel alone.")
+    _act(b, "If I got it, you feel annoyed. Did I get it?")
+    _sees(a, "you feel annoyed")
+    _act(a, "Almost — the part I want you to hear is alone.", "Correct")
+    _sees(b, "the part I want you to hear is alone")
+
+    # Bob starts typing his mirror, and his page reloads: his words and every turn survive.
+    b.get_by_label(re.compile("^Your words")).fill("You feel alone when the dishes")
+    expect(a.locator("#typing")).to_have_text("Bob is typing…")
+    b.reload()
+    expect(b.locator("#connection")).to_have_text("Live")
+    expect(b.locator("#transcript li.turn")).to_have_count(5)
+    expect(b.get_by_label(re.compile("^Your words"))).to_have_value(
+        "You feel alone when the dishes"
+    )
+    _act(b, "You feel alone when the dishes pile up. Did I get it?")
+    _sees(a, "You feel alone when the dishes pile up.")
+
+    _act(a, None, "Yes, you got it")
+    _act(b, None)  # "Is there more about that?"
+    _act(a, None, "That’s all")
+    _act(b, "You feel alone with the dishes. Did I get all of that?")
+    _act(a, None, "Yes, you got it")
+    _act(b, "You make sense to me, because you grew up doing chores alone.")
+    _act(a, "Thank you.")
+    _act(b, "I imagine you might be feeling lonely. Is that how you feel?")
+    _act(a, None, "Yes, you got it")
+    expect(a.locator("#progress [aria-current=step]")).to_have_text("Close")
+    _sees(b, "confirmed")
+
+    _act(b, None, "Swap roles")
+    expect(b.locator(".you-are")).to_contain_text("You are the sender")
+    expect(a.locator(".you-are")).to_contain_text("You are the receiver")
+    expect(a.locator("#transcript li.turn")).to_have_count(16)
+
+    dialogue = Dialogue.objects.get()
+    assert (dialogue.sender, dialogue.round, dialogue.step) == (bob, 2, "send")
+    assert Turn.objects.filter(action="correct").count() == 1
+    # Nothing overflows sideways on a 360 px phone.
+    b.set_viewport_size({"width": 360, "height": 740})
+    assert b.evaluate("document.documentElement.scrollWidth") <= 360
+
+
+def test_a_time_out_pauses_both_screens_until_one_resumes_by_keyboard(
+    logged_in_page, couple: Couple, alice: User, bob: User
+) -> None:
+    a = logged_in_page(alice)
+    b = logged_in_page(bob)
+    a.goto("/dialogues/")
+    a.get_by_label("What would you like to talk about?").fill("money")
+    a.keyboard.press("Enter")
+    expect(a.locator("#connection")).to_have_text("Live")
+    b.goto(a.url)
+    expect(b.locator("#connection")).to_have_text("Live")
+
+    b.get_by_text("Time-out", exact=True).click()
+    b.get_by_role("button", name="Call a time-out").click()
+    expect(a.get_by_role("heading", name="Time-out")).to_be_visible()
+    expect(a.locator("#transcript")).to_contain_text("Bob called a time-out")
+    resume = a.get_by_role("button", name="Resume the dialogue")
+    resume.focus()
+    a.keyboard.press("Enter")
+    expect(b.get_by_role("heading", name="Alice’s move")).to_be_visible()
+    expect(a.get_by_role("heading", name=re.compile("^Your move"))).to_be_visible()
