@@ -274,13 +274,16 @@ def _forms(
     spec: KindSpec, data: object = None, *, detail: object = None, user: User | None = None
 ) -> dict[str, object]:
     instance = detail if detail is not None else spec.model()
-    forms: dict[str, object] = {"form": spec.form(data, instance=instance)}
+    # No "Label:" colon: our labels are sentence stems ("What frustrates me is…").
+    forms: dict[str, object] = {"form": spec.form(data, instance=instance, label_suffix="")}
     forms["formset"] = (
-        spec.formset(data, instance=instance, prefix="rows") if spec.formset else None
+        spec.formset(data, instance=instance, prefix="rows", form_kwargs={"label_suffix": ""})
+        if spec.formset
+        else None
     )
     if detail is None:
         can_share = active_couple_for(user) is not None
-        forms["visibility_form"] = VisibilityForm(data, can_share=can_share)
+        forms["visibility_form"] = VisibilityForm(data, can_share=can_share, label_suffix="")
     return forms
 
 
@@ -573,7 +576,7 @@ def vision_merge_view(request: HttpRequest) -> HttpResponse:
         item.my_response = next(
             (r for r in item.responses.all() if r.user_id == request.user.pk), None
         )
-    form = VisionMergeForm(request.POST or None, items=items)
+    form = VisionMergeForm(request.POST or None, items=items, label_suffix="")
     context = _context(
         request, form=form, mine=mine, theirs=theirs, partner=couple.partner_of(request.user)
     )
@@ -658,7 +661,7 @@ def _temperature_calendar(request: HttpRequest) -> dict[str, object]:
 @login_required
 @require_GET
 def history(request: HttpRequest) -> HttpResponse:
-    form = HistoryFilterForm(request.GET or None)
+    form = HistoryFilterForm(request.GET or None, label_suffix="")
     entries = (
         Entry.objects.visible_to(request.user)
         .filter(
