@@ -94,6 +94,11 @@ class RequiredRowsFormSet(BaseInlineFormSet):
     key_field = "text"
     noun = "item"
 
+    def add_fields(self, form: forms.BaseForm, index: int | None) -> None:
+        super().add_fields(form, index)
+        if "DELETE" in form.fields:
+            form.fields["DELETE"].label = f"Remove this {self.noun}"
+
     def clean(self) -> None:
         super().clean()
         if any(self.errors):
@@ -167,6 +172,7 @@ class VisionItemForm(forms.ModelForm):
     class Meta:
         model = VisionItem
         fields = ["statement", "importance", "hard"]
+        labels = {"statement": "Statement"}
         help_texts = {
             "statement": "Present tense, positive, beginning with “We”: “We settle our "
             "differences calmly”, not “We don't fight”."
@@ -254,7 +260,14 @@ class CaretakerFormSet(RequiredRowsFormSet):
 
 def _rows(parent: type, child: type, form: type, formset: type, *, extra: int, **kw: object):
     return inlineformset_factory(
-        parent, child, form=form, formset=formset, extra=extra, can_delete=True, **kw
+        parent,
+        child,
+        form=form,
+        formset=formset,
+        extra=extra,
+        can_delete=True,
+        can_delete_extra=False,  # a blank new row needs no "remove" box
+        **kw,
     )
 
 

@@ -362,9 +362,12 @@ class Workup(models.Model):
         positive = _traits(c.positive_traits for c in chosen)
         negative = _traits(c.negative_traits for c in chosen)
         parts = []
-        if positive or negative:
-            who = " and ".join(part for part in (_join(positive), _join(negative)) if part)
-            parts.append(f"I am drawn to someone who is {who}.")
+        if positive and negative:
+            parts.append(
+                f"I am drawn to someone who is {_join(positive)}, and also {_join(negative)}."
+            )
+        elif positive or negative:
+            parts.append(f"I am drawn to someone who is {_join(positive or negative)}.")
         wanted = [c.wanted.strip().rstrip(".") for c in chosen if c.wanted.strip()]
         if wanted:
             parts.append(f"What I long for from them is {_join(wanted)}.")

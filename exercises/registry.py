@@ -34,6 +34,7 @@ def _short(text: str, length: int = 70) -> str:
 class KindSpec:
     kind: str
     label: str
+    noun: str  # what one entry is called: "Save caring list"
     intro: str
     form: type
     summary: Callable[[object], str]
@@ -66,6 +67,7 @@ KINDS: dict[str, KindSpec] = {
     Kind.APPRECIATION: KindSpec(
         kind=Kind.APPRECIATION,
         label="Appreciation",
+        noun="appreciation",
         intro="Tell your partner one thing you appreciate, why, and how it makes you feel. "
         "They can thank you for it.",
         form=forms.AppreciationForm,
@@ -75,6 +77,7 @@ KINDS: dict[str, KindSpec] = {
     Kind.CARING: KindSpec(
         kind=Kind.CARING,
         label="Caring behaviors",
+        noun="caring list",
         intro="Three lists of what makes you feel loved — now, in the past, and what would — "
         "each rated for importance. Exchange lists, then give one a day.",
         form=forms.CaringListForm,
@@ -91,6 +94,7 @@ KINDS: dict[str, KindSpec] = {
     Kind.REQUEST: KindSpec(
         kind=Kind.REQUEST,
         label="Behavior change request",
+        noun="behavior change request",
         intro="Turn a frustration into the desire beneath it and three positive, specific, "
         "time-limited requests. Your partner may choose one as a gift — or none.",
         form=forms.ChangeRequestForm,
@@ -109,6 +113,7 @@ KINDS: dict[str, KindSpec] = {
     Kind.VISION: KindSpec(
         kind=Kind.VISION,
         label="Relationship vision",
+        noun="vision",
         intro="Short, present-tense “we” statements about the relationship you want. Write "
         "yours alone; when you've both written, build a shared vision.",
         form=forms.VisionForm,
@@ -127,6 +132,7 @@ KINDS: dict[str, KindSpec] = {
     Kind.TEMPERATURE: KindSpec(
         kind=Kind.TEMPERATURE,
         label="Daily temperature reading",
+        noun="temperature reading",
         intro="A short check-in: appreciations, new information, puzzles, a complaint with a "
         "request, and wishes, hopes and dreams. Alone or together.",
         form=forms.TemperatureForm,
@@ -139,6 +145,7 @@ KINDS: dict[str, KindSpec] = {
     Kind.WORKUP: KindSpec(
         kind=Kind.WORKUP,
         label="Imago workup",
+        noun="workup",
         intro="Explore the people who raised you: what you loved, what hurt, what you missed. "
         "The app composes your imago from it.",
         form=forms.WorkupForm,

@@ -98,6 +98,11 @@ def _describe(entry: Entry, user: User) -> None:
     entry.visibility_choices = Visibility.choices
     if entry.kind == Kind.CARING:
         items = list(entry.caring.items.all())
+        today = timezone.localdate()
+        for item in items:
+            item.given_today = any(
+                g.giver_id == user.pk and g.given_on == today for g in item.gifts.all()
+            )
         entry.caring_groups = [
             (label, [item for item in items if item.category == value])
             for value, label in CaringItem.Category.choices
@@ -741,7 +746,7 @@ def _export_rows(user: User) -> list[dict[str, object]]:
     return rows
 
 
-def _export_filename(user: User, extension: str) -> str:
+def _export_filename(extension: str) -> str:
     return f"imago-exercises-{timezone.localdate():%Y-%m-%d}.{extension}"
 
 
@@ -756,7 +761,7 @@ def export_json(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(
         json.dumps(payload, indent=2, ensure_ascii=False), content_type="application/json"
     )
-    filename = _export_filename(request.user, "json")
+    filename = _export_filename("json")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
@@ -775,7 +780,7 @@ def _flatten(value: object, prefix: str = "") -> list[str]:
 @require_GET
 def export_csv(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
-    filename = _export_filename(request.user, "csv")
+    filename = _export_filename("csv")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.write("\ufeff")  # so spreadsheet apps read the accents and dashes right
     writer = csv.writer(response)

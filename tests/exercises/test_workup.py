@@ -16,7 +16,7 @@ def test_the_imago_statement_is_composed_from_the_most_influential_caretaker(
     entry = create_entry(alice, Kind.WORKUP)
     statement = entry.workup.imago_statement()
     assert statement == (
-        "I am drawn to someone who is warm and funny and anxious and critical. "
+        "I am drawn to someone who is warm and funny, and also anxious and critical. "
         "What I long for from them is to be seen for who I am. "
         "What I react to most is being compared."
     )
@@ -27,7 +27,7 @@ def test_the_imago_statement_is_composed_from_the_most_influential_caretaker(
 def test_without_a_most_influential_mark_every_caretaker_counts(alice):
     entry = create_entry(alice, Kind.WORKUP, **{"rows-0-most_influential": ""})
     statement = entry.workup.imago_statement()
-    assert "warm, funny and steady and anxious, critical and distant" in statement
+    assert "warm, funny and steady, and also anxious, critical and distant" in statement
     assert "to be seen for who I am and his time" in statement
 
 
