@@ -110,8 +110,9 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": os.environ.get("IMAGO_SQLITE_PATH", str(BASE_DIR / "db.sqlite3")),
-            # A file, not memory, so a live daphne in another process sees the test data.
-            "TEST": {"NAME": str(BASE_DIR / "test_db.sqlite3")},
+            # A file, not memory, so a live daphne in another process sees the test data; one
+            # per test process, so concurrent runs never delete each other's database.
+            "TEST": {"NAME": str(BASE_DIR / f"test_db_{os.getpid()}.sqlite3")},
             "OPTIONS": {
                 "transaction_mode": "IMMEDIATE",
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
