@@ -68,4 +68,4 @@ bench: install
 	$(TEST_ENV) $(BIN)/python manage.py bench
 
 clean:
-	rm -rf $(VENV) staticfiles db.sqlite3* test_db.sqlite3* .pytest_cache
+	rm -rf $(VENV) staticfiles db.sqlite3* test_db*.sqlite3* .pytest_cache
