@@ -45,7 +45,7 @@ def _visible_entry(*, pk: object, by: User, kind: str | None = None) -> Entry:
     if not entries.filter(pk=pk).exists():
         raise ExerciseError(NOT_FOUND)
     # Lock the row so two clicks (or two partners) can't both pass the checks below.
-    return Entry.objects.select_for_update().select_related("couple").get(pk=pk)
+    return Entry.objects.select_for_update(of=("self",)).select_related("couple").get(pk=pk)
 
 
 def _own_entry(*, pk: object, by: User) -> Entry:
