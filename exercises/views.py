@@ -279,10 +279,19 @@ def _forms(
     spec: KindSpec, data: object = None, *, detail: object = None, user: User | None = None
 ) -> dict[str, object]:
     instance = detail if detail is not None else spec.model()
+    # An edit form shares the page with the create form and other cards: its own ids.
+    auto_id = "id_%s" if detail is None else f"id_{str(detail.pk)[:8]}_%s"
     # No "Label:" colon: our labels are sentence stems ("What frustrates me is…").
-    forms: dict[str, object] = {"form": spec.form(data, instance=instance, label_suffix="")}
+    options = {"auto_id": auto_id, "label_suffix": ""}
+    forms: dict[str, object] = {"form": spec.form(data, instance=instance, **options)}
     forms["formset"] = (
-        spec.formset(data, instance=instance, prefix="rows", form_kwargs={"label_suffix": ""})
+        spec.formset(
+            data,
+            instance=instance,
+            prefix="rows",
+            auto_id=auto_id,
+            form_kwargs={"label_suffix": ""},
+        )
         if spec.formset
         else None
     )
