@@ -98,16 +98,10 @@ def dialogue_act(request: HttpRequest, pk: object) -> HttpResponse:
             raise form.as_error()
         turn_submit(dialogue_id=dialogue.pk, user=request.user, **form.service_kwargs())
     except DialogueError as error:
-        dialogue.refresh_from_db()
+        # Re-read: the partner may have moved on (even swapped roles) since the page was drawn.
+        dialogue, role = _get_dialogue_for_user(request, pk)
         draft = request.POST.get("text", "") if request.POST.get("action") != "timeout" else None
-        return _render_room(
-            request,
-            dialogue,
-            dialogue.role_of(request.user) if role != flow.Role.OBSERVER else role,
-            draft=draft,
-            error=error.reason,
-            status=400,
-        )
+        return _render_room(request, dialogue, role, draft=draft, error=error.reason, status=400)
     return redirect("dialogue:room", pk=dialogue.pk)
 
 

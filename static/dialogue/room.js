@@ -39,6 +39,8 @@
   var lastTypingSent = 0;
   var typingTimer = null;
   var errorText = "";
+  var carryDraft = false;
+  var errorCode = "";
 
   var store = {
     get: function (key) { try { return window.localStorage.getItem(key); } catch (e) { return null; } },
@@ -51,6 +53,22 @@
     var bytes = new Uint8Array(16);
     crypto.getRandomValues(bytes);
     return Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+  }
+
+  // The draft belongs to the state it was written in (last_seq), so an old draft never lands in
+  // a later step's box; a reload or reconnect at the same state restores it.
+  function draftFor(seq) {
+    try {
+      var draft = JSON.parse(store.get(DRAFT_KEY) || "null");
+      return draft && draft.seq === seq ? draft.text : null;
+    } catch (e) { return null; }
+  }
+  function saveDraft(text) { store.set(DRAFT_KEY, JSON.stringify({ seq: lastSeq, text: text })); }
+
+  function moveTo(seq, keepDraft) {
+    var carried = keepDraft ? draftFor(lastSeq) : null;
+    lastSeq = seq;
+    if (carried !== null) saveDraft(carried);
   }
 
   function pending() {
@@ -120,7 +138,8 @@
       ? frame.html.turns.join("")
       : '<li class="turn-empty muted" data-empty>Nothing said yet.</li>';
     localizeTimes(transcript);
-    lastSeq = frame.dialogue.last_seq;
+    moveTo(frame.dialogue.last_seq, carryDraft || !!pending());
+    carryDraft = false;
     progress.innerHTML = frame.html.progress;
     renderPanel(frame.html.panel);
     // An action sent just before a drop: resend it with the same id. The server applies it
@@ -153,8 +172,10 @@
     transcript.insertAdjacentHTML("beforeend", frame.html.turn);
     var added = transcript.lastElementChild;
     localizeTimes(added);
-    lastSeq = turn.seq;
-    if (turn.author.id !== me) errorText = "";
+    // A partner's turn landing while our own action is in flight: that action will be refused
+    // as a conflict, so the words it carried move on with the state.
+    moveTo(turn.seq, !!waiting && frame.in_reply_to !== waiting.msg_id);
+    if (turn.author.id !== me && !carryDraft && errorCode !== "conflict") errorText = "";
     progress.innerHTML = frame.html.progress;
     renderPanel(frame.html.panel);
     typingEl.textContent = "";
@@ -167,7 +188,9 @@
       store.del(OUTBOX_KEY); // refused: the words stay in the box (and in the saved draft)
       setSending(false);
     }
+    if (frame.code === "conflict") carryDraft = true;
     errorText = frame.reason;
+    errorCode = frame.code;
     showError();
   }
 
@@ -252,8 +275,8 @@
     var form = panel.querySelector("#turn-form");
     var textarea = panel.querySelector("#turn-text");
     if (form && textarea) {
-      var draft = store.get(DRAFT_KEY);
-      if (draft) textarea.value = draft;
+      var draft = draftFor(lastSeq);
+      if (draft !== null) textarea.value = draft;
       var stem = chosen(form) ? chosen(form).dataset.stem : "";
       syncChoice(form, null, stem);
       form.querySelectorAll('input[name="action"]').forEach(function (radio) {
@@ -265,13 +288,13 @@
       form.querySelectorAll("button.stem").forEach(function (button) {
         button.addEventListener("click", function () {
           textarea.value = button.dataset.stem;
-          store.set(DRAFT_KEY, textarea.value);
+          saveDraft(textarea.value);
           textarea.focus();
           textarea.setSelectionRange(textarea.value.length, textarea.value.length);
         });
       });
       textarea.addEventListener("input", function () {
-        store.set(DRAFT_KEY, textarea.value);
+        saveDraft(textarea.value);
         countChars(textarea);
         typingPing();
       });
@@ -314,7 +337,7 @@
       at: at ? new Date(at).toISOString() : null,
       last_seq: lastSeq,
     };
-    if (form.id === "turn-form") store.set(DRAFT_KEY, message.text);
+    if (form.id === "turn-form") saveDraft(message.text);
     store.set(OUTBOX_KEY, JSON.stringify(message));
     errorText = "";
     showError();
