@@ -130,3 +130,32 @@ def create_entry(
 @pytest.fixture
 def make_entry() -> Callable[..., Entry]:
     return create_entry
+
+
+def _form_value(value: object) -> object:
+    if isinstance(value, bool):
+        return "on" if value else ""
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def current_data(entry: Entry, **overrides: object) -> dict[str, object]:
+    """What the edit form posts back for `entry` unchanged (rows with their ids), plus changes."""
+    spec = KINDS[entry.kind]
+    detail = entry.detail
+    data = {name: _form_value(getattr(detail, name)) for name in spec.form._meta.fields}
+    if spec.formset:
+        children = list(getattr(detail, spec.children).all())
+        fields = [f for f in spec.formset.form._meta.fields if f != spec.formset.fk.name]
+        data.update(
+            rows(
+                [
+                    {"id": child.pk, **{f: _form_value(getattr(child, f)) for f in fields}}
+                    for child in children
+                ],
+                initial=len(children),
+            )
+        )
+    data.update(overrides)
+    return data
