@@ -307,10 +307,29 @@
     }
     panel.querySelectorAll("form.turn-form").forEach(function (each) {
       each.addEventListener("submit", function (event) {
+        if (!socket && attempt >= 3 && !pending()) {
+          // The socket has stayed down (a proxy without websockets, say): post the form the
+          // plain way instead. Its msg_id still makes a double submit harmless.
+          addCsrfToken(each);
+          return;
+        }
         event.preventDefault();
         submit(each);
       });
     });
+  }
+
+  function addCsrfToken(form) {
+    if (form.querySelector('input[name="csrfmiddlewaretoken"]')) return;
+    var token = "";
+    try { token = JSON.parse(document.body.getAttribute("hx-headers") || "{}")["x-csrftoken"] || ""; } catch (e) { /* none */ }
+    var input = document.createElement("input");
+    input.type = "hidden";
+    input.name = "csrfmiddlewaretoken";
+    input.value = token;
+    form.appendChild(input);
+    var seq = form.querySelector('input[name="last_seq"]');
+    if (seq) seq.value = lastSeq;
   }
 
   // "Partner is typing": at most one hint every 2 s, and a trailing one so a burst is not missed.
