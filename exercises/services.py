@@ -129,6 +129,12 @@ def entry_update(
         detail = form.save()
         if formset is not None:
             formset.save()
+            if entry.kind == Kind.VISION:
+                # A reworded statement is a new statement: the partner decides on it afresh.
+                reworded = [f.instance for f in formset.forms if "statement" in f.changed_data]
+                VisionResponse.objects.filter(item__in=[i for i in reworded if i.pk]).exclude(
+                    user=by
+                ).delete()
         _retitle(entry, detail)
         entry.updated_at = timezone.now()
         entry.save(update_fields=["title", "updated_at"])

@@ -332,10 +332,13 @@ def _kind_extras(request: HttpRequest, spec: KindSpec) -> dict[str, object]:
 def kind_page(request: HttpRequest, kind: str) -> HttpResponse:
     spec = _spec_or_404(kind)
     page, entries = _kind_entries(request, spec)
+    query = request.GET.copy()
+    query.pop("page", None)
     context = _context(
         request,
         spec=spec,
         page=page,
+        query=query.urlencode(),
         entries=entries,
         action=reverse("exercises:new", args=[spec.kind]),
         form_id="new-entry",

@@ -124,3 +124,28 @@ def test_the_shared_vision_page_is_printable_and_needs_a_couple(couple, alice, m
     assert "Our shared vision" in page and "no-print" in page
     assert client_for(mallory).get(SHARED).status_code == 404  # no couple, nothing to show
     assert VisionItem.objects.count() == 0
+
+
+def test_rewording_a_statement_asks_the_partner_again(couple, alice, bob, client_for):
+    from .conftest import current_data
+
+    entry = _vision(alice, "We settle our differences calmly", "We dance on Sundays")
+    calmly, dance = entry.vision.items.order_by("id")
+    _vision(bob, "We cook together")
+    client_for(bob).post(
+        MERGE,
+        {
+            f"accept_{calmly.pk}": "on",
+            f"importance_{calmly.pk}": "3",
+            f"accept_{dance.pk}": "on",
+            f"importance_{dance.pk}": "3",
+        },
+    )
+    data = current_data(entry)
+    row = next(k for k, v in data.items() if v == "We dance on Sundays")
+    data[row] = "We dance every Saturday"
+    client_for(alice).post(reverse("exercises:edit", args=[entry.pk]), data)
+    page = client_for(alice).get(SHARED).content.decode()
+    assert "We settle our differences calmly" in page
+    assert "We dance every Saturday" not in page
+    assert "1 of Alice" in client_for(bob).get(reverse("exercises:home")).content.decode()
