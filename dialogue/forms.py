@@ -30,7 +30,7 @@ class TurnForm(forms.Form):
     ERROR_CODES = {
         "action": ("unknown_action", "Say which dialogue action this is."),
         "msg_id": ("bad_msg_id", "Every message needs a client message id (1–64 letters/digits)."),
-        "text": ("text_too_long", f"Please keep it under {TEXT_LIMIT:,} characters."),
+        "text": ("text_too_long", f"Please keep it to {TEXT_LIMIT:,} characters or fewer."),
         "at": ("bad_time", "That time isn't a valid date and time."),
         "last_seq": ("bad_message", "last_seq must be a whole number."),
     }

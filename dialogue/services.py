@@ -186,7 +186,8 @@ def turn_submit(
     text = (text or "").strip()
     if len(text) > TEXT_LIMIT:
         raise DialogueError(
-            "text_too_long", f"Please keep it under {TEXT_LIMIT:,} characters ({len(text):,} now)."
+            "text_too_long",
+            f"Please keep it to {TEXT_LIMIT:,} characters or fewer ({len(text):,} now).",
         )
     with transaction.atomic():
         # The row lock serializes every action on this dialogue (on SQLite, BEGIN IMMEDIATE does).

@@ -6,10 +6,12 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from couples.models import Couple, User
-from couples.services import couple_leave
+from couples.services import couple_leave, therapist_consent_give, therapist_link_create
 from dialogue.models import Dialogue, Turn
 from dialogue.services import dialogue_start, turn_submit
 
@@ -161,11 +163,39 @@ def test_a_consented_therapist_may_watch_and_one_without_consent_gets_a_404(
 ) -> None:
     url = reverse("dialogue:room", args=[dialogue.pk])
     assert client_for(carol).get(url).status_code == 404
-    from couples.services import therapist_consent_give, therapist_link_create
-
     link = therapist_link_create(couple=dialogue.couple, therapist=carol, by=alice)
     assert client_for(carol).get(url).status_code == 404  # one consent is not enough
     therapist_consent_give(link=link, partner=bob)
     page = client_for(carol).get(url).content.decode()
     assert "You are observing" in page
     assert 'id="turn-form"' not in page
+
+
+def test_the_room_costs_the_same_queries_with_three_turns_or_thirty(
+    client_for, dialogue: Dialogue, alice: User, bob: User, django_assert_max_num_queries
+) -> None:
+    client = client_for(alice)
+    url = reverse("dialogue:room", args=[dialogue.pk])
+    _act(dialogue, alice, "request", "Now?")
+    _act(dialogue, bob, "accept")
+    _act(dialogue, alice, "send", "One.")
+    client.get(url)  # warm the session and template caches
+    with CaptureQueriesContext(connection) as few:
+        client.get(url)
+    for index in range(9):
+        _act(dialogue, bob, "mirror", f"Mirror {index}")
+        _act(dialogue, alice, "correct", f"Correction {index}")
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        page = client.get(url).content.decode()
+    assert "Correction 8" in page
+
+
+def test_a_consented_therapist_lists_the_couples_dialogues_but_cannot_start_one(
+    client_for, dialogue: Dialogue, carol_consented: User
+) -> None:
+    page = client_for(carol_consented).get(reverse("dialogue:list")).content.decode()
+    assert "the dishes" in page
+    assert "Start a dialogue" not in page
+    response = client_for(carol_consented).post(reverse("dialogue:start"), {"topic": "x"})
+    assert response.status_code == 302
+    assert Dialogue.objects.count() == 1
