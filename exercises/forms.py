@@ -159,6 +159,11 @@ class RequestItemForm(forms.ModelForm):
 class RequestItemFormSet(RequiredRowsFormSet):
     key_field = "what"
     noun = "request"
+    default_error_messages = {
+        **RequiredRowsFormSet.default_error_messages,
+        "too_few_forms": "Write all three requests: your partner chooses one of three.",
+        "too_many_forms": "A request has exactly three parts, no more.",
+    }
 
 
 class VisionForm(forms.ModelForm):

@@ -26,6 +26,7 @@ def test_a_request_needs_exactly_three_filled_requests(couple, alice, client_for
     )
     body = client_for(alice).post(NEW, data, headers=HX).content.decode()
     assert "This field is required." in body
+    assert "Write all three requests" in body
     assert "Text me when you leave work" in body
     assert not ChangeRequest.objects.exists()
 
