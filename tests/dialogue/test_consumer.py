@@ -300,21 +300,37 @@ async def test_a_resent_message_id_returns_the_original_turn_and_adds_nothing(
     assert (await b.frame("turn"))["turn"]["seq"] == 2
 
 
+@pytest.mark.parametrize("send_last_seq", [True, False])
 async def test_when_both_partners_act_at_once_exactly_one_wins_and_the_other_learns_why(
-    join, dialogue: Dialogue, alice: User, bob: User
+    send_last_seq: bool, join, dialogue: Dialogue, alice: User, bob: User
 ) -> None:
     a, b = await join(alice), await join(bob)
-    await asyncio.gather(a.act("timeout", "ouch", last_seq=0), b.act("timeout", "ouch", last_seq=0))
-    frames = {party: await party.frame("turn", "error") for party in (a, b)}
-    winners = [p for p, f in frames.items() if f["type"] == "turn" and f["in_reply_to"]]
-    losers = [p for p, f in frames.items() if f["type"] == "error"]
-    assert len(winners) == 1 and len(losers) == 1
-    assert frames[losers[0]]["code"] in {"conflict", "paused"}
-    # The loser then gets the winner's turn and the fresh state; nothing is doubled.
-    loser_frames = [await losers[0].frame("turn", "state") for _ in range(2)]
-    assert {f["type"] for f in loser_frames} == {"turn", "state"}
-    assert all(f["dialogue"]["paused"] for f in loser_frames)
+    extra = {"last_seq": 0} if send_last_seq else {}
+    ids = await asyncio.gather(a.act("timeout", "ouch", **extra), b.act("timeout", "ouch", **extra))
+    seen: dict[Party, list[dict]] = {}
+    for party, msg_id in zip((a, b), ids, strict=True):
+        # Read until this party has its answer, a fresh state (for the loser) and the one turn.
+        frames: list[dict] = []
+        while not _settled(frames, msg_id):
+            frames.append(await party.frame("turn", "error", "state"))
+        seen[party] = frames
+    won = [p for p, fs in seen.items() if not any(f["type"] == "error" for f in fs)]
+    lost = [p for p, fs in seen.items() if any(f["type"] == "error" for f in fs)]
+    assert len(won) == 1 and len(lost) == 1
+    error = next(f for f in seen[lost[0]] if f["type"] == "error")
+    # With last_seq the loser hears it was a race; without, the row lock still lets only one in.
+    assert error["code"] == ("conflict" if send_last_seq else "paused")
+    state = next(f for f in seen[lost[0]] if f["type"] == "state")
+    assert state["dialogue"]["paused"] is True
     assert [t[1] for t in await _turns(dialogue)] == ["timeout"]
+
+
+def _settled(frames: list[dict], msg_id: str) -> bool:
+    turns = [f for f in frames if f["type"] == "turn"]
+    mine = any(f["in_reply_to"] == msg_id for f in turns)
+    refused = any(f["type"] == "error" and f["in_reply_to"] == msg_id for f in frames)
+    restated = any(f["type"] == "state" for f in frames)
+    return (mine and len(turns) == 1) or (refused and restated and len(turns) == 1)
 
 
 async def test_a_time_out_pauses_at_the_same_step_until_either_partner_resumes(
