@@ -196,9 +196,7 @@ def _activity_chart(stamps: list[datetime], first_week: date) -> dict[str, objec
 def _couple_activity(user: User, couple: Couple | None) -> EntryQuerySet:
     """Mine (any visibility) and what my partner shares with me in my current couple."""
     mine = Q(author=user)
-    if couple is None:
-        return Entry.objects.filter(mine)
-    return Entry.objects.visible_to(user).filter(mine | Q(couple=couple))
+    return Entry.objects.visible_to(user).filter(mine | Q(couple=couple) if couple else mine)
 
 
 @login_required

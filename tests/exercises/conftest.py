@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import pytest
+from django.test import Client
 from django.utils import timezone
 
 from couples.models import User
 from exercises.models import Entry, Visibility
 from exercises.registry import KINDS
 from exercises.services import entry_create
+
+ClientFor = Callable[[User], Client]
 
 
 def rows(items: list[dict[str, object]], *, initial: int = 0) -> dict[str, object]:
@@ -125,11 +127,6 @@ def create_entry(
     assert form.is_valid(), form.errors
     assert formset is None or formset.is_valid(), (formset.errors, formset.non_form_errors())
     return entry_create(author=author, kind=kind, visibility=visibility, form=form, formset=formset)
-
-
-@pytest.fixture
-def make_entry() -> Callable[..., Entry]:
-    return create_entry
 
 
 def _form_value(value: object) -> object:

@@ -2,15 +2,18 @@ from __future__ import annotations
 
 from django.urls import reverse
 
+from couples.models import Couple, User
 from exercises.models import Entry, Kind, Visibility
 
-from .conftest import create_entry, valid_data
+from .conftest import ClientFor, create_entry, valid_data
 
 HX = {"HX-Request": "true"}
 NEW = reverse("exercises:new", args=["appreciation"])
 
 
-def test_an_inline_create_returns_a_fresh_form_and_the_new_card(couple, alice, client_for):
+def test_an_inline_create_returns_a_fresh_form_and_the_new_card(
+    couple: Couple, alice: User, client_for: ClientFor
+) -> None:
     response = client_for(alice).post(NEW, valid_data("appreciation", visibility="1"), headers=HX)
     body = response.content.decode()
     entry = Entry.objects.get()
@@ -21,13 +24,17 @@ def test_an_inline_create_returns_a_fresh_form_and_the_new_card(couple, alice, c
     assert "Saved:" in body and "<html" not in body
 
 
-def test_without_javascript_a_create_redirects_to_the_exercise_page(couple, alice, client_for):
+def test_without_javascript_a_create_redirects_to_the_exercise_page(
+    couple: Couple, alice: User, client_for: ClientFor
+) -> None:
     response = client_for(alice).post(NEW, valid_data("appreciation"), follow=True)
     assert response.redirect_chain[-1][0] == reverse("exercises:kind", args=["appreciation"])
     assert "the way you make tea" in response.content.decode()
 
 
-def test_missing_fields_are_refused_with_messages_and_the_input_is_kept(couple, alice, client_for):
+def test_missing_fields_are_refused_with_messages_and_the_input_is_kept(
+    couple: Couple, alice: User, client_for: ClientFor
+) -> None:
     data = valid_data("appreciation", because="", feeling="")
     response = client_for(alice).post(NEW, data, headers=HX)
     body = response.content.decode()
@@ -36,7 +43,9 @@ def test_missing_fields_are_refused_with_messages_and_the_input_is_kept(couple, 
     assert not Entry.objects.exists()
 
 
-def test_an_overlong_appreciation_is_refused_with_the_limit(couple, alice, client_for):
+def test_an_overlong_appreciation_is_refused_with_the_limit(
+    couple: Couple, alice: User, client_for: ClientFor
+) -> None:
     response = client_for(alice).post(NEW, valid_data("appreciation", appreciate="x" * 501))
     body = response.content.decode()
     assert "at most 500 characters" in body
@@ -44,7 +53,9 @@ def test_an_overlong_appreciation_is_refused_with_the_limit(couple, alice, clien
     assert not Entry.objects.exists()
 
 
-def test_the_author_edits_inline_and_the_title_follows(couple, alice, client_for):
+def test_the_author_edits_inline_and_the_title_follows(
+    couple: Couple, alice: User, client_for: ClientFor
+) -> None:
     entry = create_entry(alice, Kind.APPRECIATION, Visibility.PARTNER)
     client = client_for(alice)
     url = reverse("exercises:edit", args=[entry.pk])
@@ -57,7 +68,9 @@ def test_the_author_edits_inline_and_the_title_follows(couple, alice, client_for
     assert entry.title == "I appreciate your patience"
 
 
-def test_an_invalid_edit_keeps_the_input_and_changes_nothing(couple, alice, client_for):
+def test_an_invalid_edit_keeps_the_input_and_changes_nothing(
+    couple: Couple, alice: User, client_for: ClientFor
+) -> None:
     entry = create_entry(alice, Kind.APPRECIATION)
     url = reverse("exercises:edit", args=[entry.pk])
     response = client_for(alice).post(
@@ -69,7 +82,9 @@ def test_an_invalid_edit_keeps_the_input_and_changes_nothing(couple, alice, clie
     assert entry.appreciation.because == "it tells me you think of me first"
 
 
-def test_delete_asks_for_confirmation_first(couple, alice, bob, client_for):
+def test_delete_asks_for_confirmation_first(
+    couple: Couple, alice: User, bob: User, client_for: ClientFor
+) -> None:
     entry = create_entry(alice, Kind.APPRECIATION, Visibility.PARTNER)
     client = client_for(alice)
     url = reverse("exercises:delete", args=[entry.pk])
@@ -82,7 +97,9 @@ def test_delete_asks_for_confirmation_first(couple, alice, bob, client_for):
     assert client_for(bob).get(reverse("exercises:entry", args=[entry.pk])).status_code == 404
 
 
-def test_the_partner_says_thank_you_and_both_see_it(couple, alice, bob, client_for):
+def test_the_partner_says_thank_you_and_both_see_it(
+    couple: Couple, alice: User, bob: User, client_for: ClientFor
+) -> None:
     entry = create_entry(alice, Kind.APPRECIATION, Visibility.PARTNER)
     response = client_for(bob).post(reverse("exercises:acknowledge", args=[entry.pk]), headers=HX)
     assert "You said thank you" in response.content.decode()
@@ -90,7 +107,9 @@ def test_the_partner_says_thank_you_and_both_see_it(couple, alice, bob, client_f
     assert "Your partner said thank you" in alice_page
 
 
-def test_thanking_twice_is_refused_and_changes_nothing(couple, alice, bob, client_for):
+def test_thanking_twice_is_refused_and_changes_nothing(
+    couple: Couple, alice: User, bob: User, client_for: ClientFor
+) -> None:
     entry = create_entry(alice, Kind.APPRECIATION, Visibility.PARTNER)
     url = reverse("exercises:acknowledge", args=[entry.pk])
     client_for(bob).post(url)
@@ -100,7 +119,9 @@ def test_thanking_twice_is_refused_and_changes_nothing(couple, alice, bob, clien
     assert Entry.objects.get(pk=entry.pk).appreciation.acknowledged_at == first
 
 
-def test_the_author_cannot_thank_themselves(couple, alice, client_for):
+def test_the_author_cannot_thank_themselves(
+    couple: Couple, alice: User, client_for: ClientFor
+) -> None:
     entry = create_entry(alice, Kind.APPRECIATION, Visibility.PARTNER)
     response = client_for(alice).post(
         reverse("exercises:acknowledge", args=[entry.pk]), follow=True
@@ -110,7 +131,9 @@ def test_the_author_cannot_thank_themselves(couple, alice, client_for):
     assert entry.appreciation.acknowledged_at is None
 
 
-def test_the_partner_list_shows_shared_appreciations_only(couple, alice, bob, client_for):
+def test_the_partner_list_shows_shared_appreciations_only(
+    couple: Couple, alice: User, bob: User, client_for: ClientFor
+) -> None:
     create_entry(alice, Kind.APPRECIATION, Visibility.PARTNER, appreciate="your laugh")
     create_entry(alice, Kind.APPRECIATION, Visibility.PRIVATE, appreciate="your secret recipe")
     page = client_for(bob).get(reverse("exercises:kind", args=["appreciation"])).content.decode()

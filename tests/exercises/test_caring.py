@@ -5,15 +5,18 @@ from datetime import timedelta
 from django.urls import reverse
 from django.utils import timezone
 
+from couples.models import Couple, User
 from exercises.models import CaringGift, CaringItem, CaringList, Kind, Visibility
 
-from .conftest import create_entry, rows, valid_data
+from .conftest import ClientFor, create_entry, rows, valid_data
 
 HX = {"HX-Request": "true"}
 NEW = reverse("exercises:new", args=["caring"])
 
 
-def test_three_lists_with_ratings_are_saved_and_grouped(couple, alice, client_for):
+def test_three_lists_with_ratings_are_saved_and_grouped(
+    couple: Couple, alice: User, client_for: ClientFor
+) -> None:
     response = client_for(alice).post(NEW, valid_data("caring"), headers=HX)
     body = response.content.decode()
     items = CaringItem.objects.order_by("id")
@@ -23,7 +26,9 @@ def test_three_lists_with_ratings_are_saved_and_grouped(couple, alice, client_fo
     assert "Caring behaviors: 3 items" in body
 
 
-def test_a_rating_out_of_range_is_refused_and_the_list_is_kept(couple, alice, client_for):
+def test_a_rating_out_of_range_is_refused_and_the_list_is_kept(
+    couple: Couple, alice: User, client_for: ClientFor
+) -> None:
     data = valid_data("caring", **{"rows-1-rating": "9"})
     body = client_for(alice).post(NEW, data, headers=HX).content.decode()
     assert "Select a valid choice. 9 is not one of the available choices." in body
@@ -31,14 +36,16 @@ def test_a_rating_out_of_range_is_refused_and_the_list_is_kept(couple, alice, cl
     assert not CaringList.objects.exists()
 
 
-def test_an_empty_list_is_refused(couple, alice, client_for):
+def test_an_empty_list_is_refused(couple: Couple, alice: User, client_for: ClientFor) -> None:
     data = valid_data("caring", **rows([{"category": "now", "text": "", "rating": "3"}]))
     body = client_for(alice).post(NEW, data, headers=HX).content.decode()
     assert "Add at least 1 caring behavior." in body
     assert not CaringList.objects.exists()
 
 
-def test_editing_keeps_items_and_their_gift_history(couple, alice, bob, client_for):
+def test_editing_keeps_items_and_their_gift_history(
+    couple: Couple, alice: User, bob: User, client_for: ClientFor
+) -> None:
     entry = create_entry(alice, Kind.CARING, Visibility.PARTNER)
     first = entry.caring.items.get(text="bring me coffee in bed")
     CaringGift.objects.create(item=first, giver=bob, given_on=timezone.localdate())
@@ -59,8 +66,8 @@ def test_editing_keeps_items_and_their_gift_history(couple, alice, bob, client_f
 
 
 def test_the_partner_sets_an_item_aside_and_logs_gifts_shown_in_both_week_views(
-    couple, alice, bob, client_for
-):
+    couple: Couple, alice: User, bob: User, client_for: ClientFor
+) -> None:
     entry = create_entry(alice, Kind.CARING, Visibility.PARTNER)
     coffee = entry.caring.items.get(category="now")
     picnic = entry.caring.items.get(category="future")
@@ -89,8 +96,8 @@ def test_the_partner_sets_an_item_aside_and_logs_gifts_shown_in_both_week_views(
 
 
 def test_a_gift_logged_twice_the_same_day_or_in_the_future_is_refused(
-    couple, alice, bob, client_for
-):
+    couple: Couple, alice: User, bob: User, client_for: ClientFor
+) -> None:
     entry = create_entry(alice, Kind.CARING, Visibility.PARTNER)
     item = entry.caring.items.first()
     url = reverse("exercises:caring_gift", args=[item.pk])
@@ -106,8 +113,8 @@ def test_a_gift_logged_twice_the_same_day_or_in_the_future_is_refused(
 
 
 def test_the_author_cannot_log_gifts_on_their_own_list_and_outsiders_get_404(
-    couple, alice, mallory, mallory_couple, client_for
-):
+    couple: Couple, alice: User, mallory: User, mallory_couple: Couple, client_for: ClientFor
+) -> None:
     entry = create_entry(alice, Kind.CARING, Visibility.PARTNER)
     item = entry.caring.items.first()
     url = reverse("exercises:caring_gift", args=[item.pk])
@@ -121,7 +128,9 @@ def test_the_author_cannot_log_gifts_on_their_own_list_and_outsiders_get_404(
     assert item.set_aside_at is None
 
 
-def test_a_private_list_cannot_be_acted_on_by_the_partner(couple, alice, bob, client_for):
+def test_a_private_list_cannot_be_acted_on_by_the_partner(
+    couple: Couple, alice: User, bob: User, client_for: ClientFor
+) -> None:
     entry = create_entry(alice, Kind.CARING)
     item = entry.caring.items.first()
     response = client_for(bob).post(reverse("exercises:caring_set_aside", args=[item.pk]))

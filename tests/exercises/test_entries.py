@@ -6,9 +6,10 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from couples.models import Couple, User
 from exercises.models import Entry, Kind, Visibility
 
-from .conftest import current_data, valid_data
+from .conftest import ClientFor, current_data, valid_data
 
 HX = {"HX-Request": "true"}
 
@@ -25,8 +26,8 @@ CHANGES = {
 
 @pytest.mark.parametrize("kind", list(Kind.values))
 def test_each_exercise_is_created_edited_shared_and_deleted_inline(
-    kind, couple, alice, bob, client_for
-):
+    kind: str, couple: Couple, alice: User, bob: User, client_for: ClientFor
+) -> None:
     client = client_for(alice)
     created = client.post(reverse("exercises:new", args=[kind]), valid_data(kind), headers=HX)
     entry = Entry.objects.get()
@@ -56,8 +57,8 @@ def test_each_exercise_is_created_edited_shared_and_deleted_inline(
 
 @pytest.mark.parametrize("kind", list(Kind.values))
 def test_an_overlong_field_is_refused_in_every_exercise_and_the_input_is_kept(
-    kind, couple, alice, client_for
-):
+    kind: str, couple: Couple, alice: User, client_for: ClientFor
+) -> None:
     field, _ = CHANGES[kind]
     limit = {"appreciate": 500, "note": 500, "frustration": 600, "puzzles": 1000}[field]
     data = valid_data(kind, **{field: "y" * (limit + 1)})
@@ -69,8 +70,8 @@ def test_an_overlong_field_is_refused_in_every_exercise_and_the_input_is_kept(
 
 
 def test_the_therapist_reads_only_entries_shared_with_the_therapist(
-    couple, alice, carol_consented, client_for
-):
+    couple: Couple, alice: User, carol_consented: User, client_for: ClientFor
+) -> None:
     from .conftest import create_entry
 
     for_therapist = create_entry(alice, Kind.TEMPERATURE, Visibility.THERAPIST)

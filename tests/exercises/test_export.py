@@ -6,14 +6,20 @@ import json
 
 from django.urls import reverse
 
+from couples.models import Couple, User
 from exercises.models import Kind, Visibility
 
-from .conftest import create_entry
+from .conftest import ClientFor, create_entry
 
 
 def test_the_json_export_holds_exactly_my_own_entries_with_details(
-    couple, alice, bob, mallory_couple, mallory, client_for
-):
+    couple: Couple,
+    alice: User,
+    bob: User,
+    mallory_couple: Couple,
+    mallory: User,
+    client_for: ClientFor,
+) -> None:
     mine = {create_entry(alice, kind).pk for kind in Kind.values}
     mine.add(create_entry(alice, Kind.APPRECIATION, Visibility.THERAPIST).pk)
     create_entry(bob, Kind.APPRECIATION, Visibility.PARTNER, appreciate="bob's shared words")
@@ -35,7 +41,9 @@ def test_the_json_export_holds_exactly_my_own_entries_with_details(
     assert by_kind["workup"]["caretakers"][0]["name"] == "Mother"
 
 
-def test_the_csv_export_has_one_row_per_own_entry(couple, alice, bob, client_for):
+def test_the_csv_export_has_one_row_per_own_entry(
+    couple: Couple, alice: User, bob: User, client_for: ClientFor
+) -> None:
     create_entry(alice, Kind.APPRECIATION)
     create_entry(alice, Kind.VISION, Visibility.PARTNER)
     create_entry(bob, Kind.APPRECIATION, Visibility.PARTNER, appreciate="bob's shared words")
@@ -49,7 +57,9 @@ def test_the_csv_export_has_one_row_per_own_entry(couple, alice, bob, client_for
     assert "bob's shared words" not in text
 
 
-def test_an_export_by_someone_with_no_entries_is_empty(mallory, client_for, couple, alice):
+def test_an_export_by_someone_with_no_entries_is_empty(
+    mallory: User, client_for: ClientFor, couple: Couple, alice: User
+) -> None:
     create_entry(alice, Kind.APPRECIATION, Visibility.PARTNER)
     data = json.loads(client_for(mallory).get(reverse("exercises:export_json")).content)
     assert data["entries"] == []

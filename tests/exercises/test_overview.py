@@ -5,11 +5,13 @@ from datetime import timedelta
 
 from django.urls import reverse
 from django.utils import timezone
+from pytest_django import DjangoAssertNumQueries
 
+from couples.models import Couple, User
 from exercises.models import Entry, Kind, Visibility
 
 from .bulk import bulk_entries
-from .conftest import create_entry
+from .conftest import ClientFor, create_entry
 
 HOME = reverse("exercises:home")
 
@@ -18,7 +20,9 @@ def _bar_counts(body: str) -> list[int]:
     return [int(n) for n in re.findall(r"<td>\d+ \w+ \d{4}</td><td>(\d+)</td>", body)]
 
 
-def test_the_overview_counts_this_weeks_work_for_both_partners(couple, alice, bob, client_for):
+def test_the_overview_counts_this_weeks_work_for_both_partners(
+    couple: Couple, alice: User, bob: User, client_for: ClientFor
+) -> None:
     create_entry(alice, Kind.APPRECIATION, Visibility.PARTNER)
     create_entry(alice, Kind.APPRECIATION)
     create_entry(bob, Kind.APPRECIATION, Visibility.PARTNER)
@@ -28,8 +32,8 @@ def test_the_overview_counts_this_weeks_work_for_both_partners(couple, alice, bo
 
 
 def test_the_chart_shows_eight_weeks_of_activity_drawn_on_the_server(
-    couple, alice, bob, client_for
-):
+    couple: Couple, alice: User, bob: User, client_for: ClientFor
+) -> None:
     entry = create_entry(alice, Kind.TEMPERATURE, Visibility.PARTNER)
     Entry.objects.filter(pk=entry.pk).update(created_at=timezone.now() - timedelta(weeks=3))
     create_entry(bob, Kind.APPRECIATION, Visibility.PARTNER)
@@ -46,8 +50,8 @@ def test_the_chart_shows_eight_weeks_of_activity_drawn_on_the_server(
 
 
 def test_waiting_shows_a_vision_to_merge_and_appreciations_to_acknowledge(
-    couple, alice, bob, client_for
-):
+    couple: Couple, alice: User, bob: User, client_for: ClientFor
+) -> None:
     create_entry(alice, Kind.VISION, Visibility.PARTNER)
     create_entry(bob, Kind.VISION, Visibility.PARTNER)
     create_entry(alice, Kind.APPRECIATION, Visibility.PARTNER)
@@ -56,14 +60,18 @@ def test_waiting_shows_a_vision_to_merge_and_appreciations_to_acknowledge(
     assert "1 appreciation from Alice" in body
 
 
-def test_nothing_waits_for_someone_whose_partner_shared_nothing(couple, alice, bob, client_for):
+def test_nothing_waits_for_someone_whose_partner_shared_nothing(
+    couple: Couple, alice: User, bob: User, client_for: ClientFor
+) -> None:
     create_entry(alice, Kind.REQUEST)
     create_entry(alice, Kind.VISION)
     body = client_for(bob).get(HOME).content.decode()
     assert "Nothing is waiting for you." in body
 
 
-def test_someone_without_a_couple_still_sees_their_own_overview(alice, client_for):
+def test_someone_without_a_couple_still_sees_their_own_overview(
+    alice: User, client_for: ClientFor
+) -> None:
     create_entry(alice, Kind.APPRECIATION)
     body = client_for(alice).get(HOME).content.decode()
     assert "not in a couple right now" in body
@@ -71,8 +79,12 @@ def test_someone_without_a_couple_still_sees_their_own_overview(alice, client_fo
 
 
 def test_overview_queries_do_not_grow_with_hundreds_of_entries(
-    couple, alice, bob, client_for, django_assert_max_num_queries
-):
+    couple: Couple,
+    alice: User,
+    bob: User,
+    client_for: ClientFor,
+    django_assert_max_num_queries: DjangoAssertNumQueries,
+) -> None:
     client = client_for(bob)
     bulk_entries(alice, couple, 3, visibility=Visibility.PARTNER, kind=Kind.REQUEST)
     client.get(HOME)

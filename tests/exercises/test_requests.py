@@ -5,9 +5,10 @@ from datetime import timedelta
 from django.urls import reverse
 from django.utils import timezone
 
+from couples.models import Couple, User
 from exercises.models import ChangeRequest, FollowThrough, Kind, RequestItem, Visibility
 
-from .conftest import create_entry, rows, valid_data
+from .conftest import ClientFor, create_entry, rows, valid_data
 
 HX = {"HX-Request": "true"}
 NEW = reverse("exercises:new", args=["request"])
@@ -20,7 +21,9 @@ def _requests(*items: tuple[str, str, str]) -> dict[str, object]:
     )
 
 
-def test_a_request_needs_exactly_three_filled_requests(couple, alice, client_for):
+def test_a_request_needs_exactly_three_filled_requests(
+    couple: Couple, alice: User, client_for: ClientFor
+) -> None:
     data = _requests(
         ("Text me when you leave work", "on weekdays", "14"), ("", "", ""), ("", "", "")
     )
@@ -31,7 +34,7 @@ def test_a_request_needs_exactly_three_filled_requests(couple, alice, client_for
     assert not ChangeRequest.objects.exists()
 
 
-def test_a_duplicate_request_is_refused(couple, alice, client_for):
+def test_a_duplicate_request_is_refused(couple: Couple, alice: User, client_for: ClientFor) -> None:
     data = _requests(
         ("Text me when you leave work", "on weekdays", "14"),
         ("text me  when you LEAVE work", "daily", "7"),
@@ -43,8 +46,8 @@ def test_a_duplicate_request_is_refused(couple, alice, client_for):
 
 
 def test_negative_wording_and_endless_durations_are_refused_with_guidance(
-    couple, alice, client_for
-):
+    couple: Couple, alice: User, client_for: ClientFor
+) -> None:
     data = _requests(
         ("Don't shout at me", "always", "14"),
         ("Call me at lunch", "twice a week", "365"),
@@ -57,7 +60,9 @@ def test_negative_wording_and_endless_durations_are_refused_with_guidance(
     assert not ChangeRequest.objects.exists()
 
 
-def test_the_partner_chooses_one_gift_and_both_see_the_status(couple, alice, bob, client_for):
+def test_the_partner_chooses_one_gift_and_both_see_the_status(
+    couple: Couple, alice: User, bob: User, client_for: ClientFor
+) -> None:
     entry = create_entry(alice, Kind.REQUEST, Visibility.PARTNER)
     item = entry.request.items.get(what="Call me at lunch")
     response = client_for(bob).post(
@@ -70,7 +75,9 @@ def test_the_partner_chooses_one_gift_and_both_see_the_status(couple, alice, bob
     assert "A gift is in progress" in alice_page
 
 
-def test_choosing_a_second_gift_is_refused_and_changes_nothing(couple, alice, bob, client_for):
+def test_choosing_a_second_gift_is_refused_and_changes_nothing(
+    couple: Couple, alice: User, bob: User, client_for: ClientFor
+) -> None:
     entry = create_entry(alice, Kind.REQUEST, Visibility.PARTNER)
     first, second, _ = entry.request.items.all()
     url = reverse("exercises:request_gift", args=[entry.pk])
@@ -85,7 +92,9 @@ def test_choosing_a_second_gift_is_refused_and_changes_nothing(couple, alice, bo
     assert ChangeRequest.objects.get().declined_at is None
 
 
-def test_declining_all_three_is_allowed_and_shown_to_both(couple, alice, bob, client_for):
+def test_declining_all_three_is_allowed_and_shown_to_both(
+    couple: Couple, alice: User, bob: User, client_for: ClientFor
+) -> None:
     entry = create_entry(alice, Kind.REQUEST, Visibility.PARTNER)
     response = client_for(bob).post(
         reverse("exercises:request_decline", args=[entry.pk]), headers=HX
@@ -95,7 +104,9 @@ def test_declining_all_three_is_allowed_and_shown_to_both(couple, alice, bob, cl
     assert "Declined, for now" in alice_page
 
 
-def test_a_gift_id_from_another_request_is_refused(couple, alice, bob, client_for):
+def test_a_gift_id_from_another_request_is_refused(
+    couple: Couple, alice: User, bob: User, client_for: ClientFor
+) -> None:
     entry = create_entry(alice, Kind.REQUEST, Visibility.PARTNER)
     other = create_entry(alice, Kind.REQUEST, Visibility.PARTNER)
     foreign = other.request.items.first()
@@ -106,7 +117,9 @@ def test_a_gift_id_from_another_request_is_refused(couple, alice, bob, client_fo
     assert not RequestItem.objects.filter(chosen_at__isnull=False).exists()
 
 
-def test_the_author_cannot_answer_their_own_request(couple, alice, client_for):
+def test_the_author_cannot_answer_their_own_request(
+    couple: Couple, alice: User, client_for: ClientFor
+) -> None:
     entry = create_entry(alice, Kind.REQUEST, Visibility.PARTNER)
     item = entry.request.items.first()
     client_for(alice).post(reverse("exercises:request_gift", args=[entry.pk]), {"item": item.pk})
@@ -115,7 +128,9 @@ def test_the_author_cannot_answer_their_own_request(couple, alice, client_for):
     assert request.status() == ChangeRequest.Status.WAITING
 
 
-def test_a_private_request_is_a_draft_the_partner_cannot_answer(couple, alice, bob, client_for):
+def test_a_private_request_is_a_draft_the_partner_cannot_answer(
+    couple: Couple, alice: User, bob: User, client_for: ClientFor
+) -> None:
     entry = create_entry(alice, Kind.REQUEST)
     item = entry.request.items.first()
     url = reverse("exercises:request_gift", args=[entry.pk])
@@ -123,7 +138,9 @@ def test_a_private_request_is_a_draft_the_partner_cannot_answer(couple, alice, b
     assert entry.request.status() == ChangeRequest.Status.DRAFT
 
 
-def test_both_partners_log_follow_through_until_the_end_date(couple, alice, bob, client_for):
+def test_both_partners_log_follow_through_until_the_end_date(
+    couple: Couple, alice: User, bob: User, client_for: ClientFor
+) -> None:
     entry = create_entry(alice, Kind.REQUEST, Visibility.PARTNER)
     item = entry.request.items.get(what="Tell me your plans each morning")
     client_for(bob).post(reverse("exercises:request_gift", args=[entry.pk]), {"item": item.pk})
@@ -143,7 +160,9 @@ def test_both_partners_log_follow_through_until_the_end_date(couple, alice, bob,
     assert FollowThrough.objects.count() == 2
 
 
-def test_follow_through_before_a_gift_is_chosen_is_refused(couple, alice, client_for):
+def test_follow_through_before_a_gift_is_chosen_is_refused(
+    couple: Couple, alice: User, client_for: ClientFor
+) -> None:
     entry = create_entry(alice, Kind.REQUEST, Visibility.PARTNER)
     response = client_for(alice).post(
         reverse("exercises:request_log", args=[entry.pk]),
@@ -154,7 +173,9 @@ def test_follow_through_before_a_gift_is_chosen_is_refused(couple, alice, client
     assert not FollowThrough.objects.exists()
 
 
-def test_an_answered_request_can_no_longer_be_edited(couple, alice, bob, client_for):
+def test_an_answered_request_can_no_longer_be_edited(
+    couple: Couple, alice: User, bob: User, client_for: ClientFor
+) -> None:
     entry = create_entry(alice, Kind.REQUEST, Visibility.PARTNER)
     client_for(bob).post(reverse("exercises:request_decline", args=[entry.pk]))
     url = reverse("exercises:edit", args=[entry.pk])
@@ -163,7 +184,9 @@ def test_an_answered_request_can_no_longer_be_edited(couple, alice, bob, client_
     assert ChangeRequest.objects.get().desire != "changed"
 
 
-def test_the_partner_sees_a_waiting_request_on_the_overview(couple, alice, bob, client_for):
+def test_the_partner_sees_a_waiting_request_on_the_overview(
+    couple: Couple, alice: User, bob: User, client_for: ClientFor
+) -> None:
     entry = create_entry(alice, Kind.REQUEST, Visibility.PARTNER)
     page = client_for(bob).get(reverse("exercises:home")).content.decode()
     assert "Alice sent you a behavior change request" in page

@@ -5,37 +5,44 @@ from datetime import timedelta
 from django.urls import reverse
 from django.utils import timezone
 
+from couples.models import Couple, User
 from exercises.models import Kind, TemperatureReading, Visibility
 
-from .conftest import create_entry, valid_data
+from .conftest import ClientFor, create_entry, valid_data
 
 HX = {"HX-Request": "true"}
 NEW = reverse("exercises:new", args=["temperature"])
 PAGE = reverse("exercises:kind", args=["temperature"])
 
 
-def test_a_reading_with_its_sections_is_saved(couple, alice, client_for):
+def test_a_reading_with_its_sections_is_saved(
+    couple: Couple, alice: User, client_for: ClientFor
+) -> None:
     body = client_for(alice).post(NEW, valid_data("temperature"), headers=HX).content.decode()
     reading = TemperatureReading.objects.get()
     assert reading.together and reading.wishes == "A weekend by the sea"
     assert "Wishes, hopes and dreams" in body and "(together)" in body
 
 
-def test_an_empty_reading_is_refused(couple, alice, client_for):
+def test_an_empty_reading_is_refused(couple: Couple, alice: User, client_for: ClientFor) -> None:
     data = valid_data("temperature", appreciations="", new_information="", wishes="")
     body = client_for(alice).post(NEW, data, headers=HX).content.decode()
     assert "Write something in at least one of the five sections." in body
     assert not TemperatureReading.objects.exists()
 
 
-def test_a_complaint_without_a_request_is_refused_and_kept(couple, alice, client_for):
+def test_a_complaint_without_a_request_is_refused_and_kept(
+    couple: Couple, alice: User, client_for: ClientFor
+) -> None:
     data = valid_data("temperature", complaint="The dishes pile up")
     body = client_for(alice).post(NEW, data, headers=HX).content.decode()
     assert "A complaint comes with a request" in body and "The dishes pile up" in body
     assert not TemperatureReading.objects.exists()
 
 
-def test_a_reading_dated_in_the_future_is_refused(couple, alice, client_for):
+def test_a_reading_dated_in_the_future_is_refused(
+    couple: Couple, alice: User, client_for: ClientFor
+) -> None:
     tomorrow = (timezone.localdate() + timedelta(days=1)).isoformat()
     body = client_for(alice).post(NEW, valid_data("temperature", reading_on=tomorrow)).content
     assert "can&#x27;t be dated in the future" in body.decode()
@@ -43,8 +50,8 @@ def test_a_reading_dated_in_the_future_is_refused(couple, alice, client_for):
 
 
 def test_the_calendar_shows_shared_readings_to_both_and_private_ones_only_to_the_author(
-    couple, alice, bob, client_for
-):
+    couple: Couple, alice: User, bob: User, client_for: ClientFor
+) -> None:
     shared = create_entry(alice, Kind.TEMPERATURE, Visibility.PARTNER)
     private = create_entry(alice, Kind.TEMPERATURE, wishes="a private dream")
     alice_page = client_for(alice).get(PAGE).content.decode()
@@ -58,7 +65,9 @@ def test_the_calendar_shows_shared_readings_to_both_and_private_ones_only_to_the
     assert "a private dream" not in bob_page
 
 
-def test_the_calendar_moves_between_months(couple, alice, client_for):
+def test_the_calendar_moves_between_months(
+    couple: Couple, alice: User, client_for: ClientFor
+) -> None:
     entry = create_entry(alice, Kind.TEMPERATURE, reading_on="2026-03-14")
     page = client_for(alice).get(PAGE, {"month": "2026-03"}).content.decode()
     assert "Readings in March 2026" in page

@@ -4,18 +4,25 @@ from datetime import timedelta
 
 from django.urls import reverse
 from django.utils import timezone
+from pytest_django import DjangoAssertNumQueries
 
+from couples.models import Couple, User
 from exercises.models import Entry, Kind, Visibility
 
 from .bulk import bulk_entries
-from .conftest import create_entry
+from .conftest import ClientFor, create_entry
 
 HISTORY = reverse("exercises:history")
 
 
 def test_the_timeline_shows_what_both_share_newest_first_and_nothing_private(
-    couple, alice, bob, mallory_couple, mallory, client_for
-):
+    couple: Couple,
+    alice: User,
+    bob: User,
+    mallory_couple: Couple,
+    mallory: User,
+    client_for: ClientFor,
+) -> None:
     old = create_entry(alice, Kind.APPRECIATION, Visibility.PARTNER, appreciate="old words")
     Entry.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=3))
     create_entry(bob, Kind.TEMPERATURE, Visibility.THERAPIST)
@@ -31,7 +38,9 @@ def test_the_timeline_shows_what_both_share_newest_first_and_nothing_private(
     assert "old words" not in client_for(mallory).get(HISTORY).content.decode()
 
 
-def test_the_timeline_filters_by_exercise_and_date(couple, alice, bob, client_for):
+def test_the_timeline_filters_by_exercise_and_date(
+    couple: Couple, alice: User, bob: User, client_for: ClientFor
+) -> None:
     old = create_entry(alice, Kind.APPRECIATION, Visibility.PARTNER, appreciate="last month")
     Entry.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=30))
     create_entry(alice, Kind.APPRECIATION, Visibility.PARTNER, appreciate="this week")
@@ -48,12 +57,16 @@ def test_the_timeline_filters_by_exercise_and_date(couple, alice, bob, client_fo
     assert "<html" not in older.content.decode()
 
 
-def test_a_backwards_date_range_is_explained(couple, alice, client_for):
+def test_a_backwards_date_range_is_explained(
+    couple: Couple, alice: User, client_for: ClientFor
+) -> None:
     body = client_for(alice).get(HISTORY, {"date_from": "2026-05-02", "date_to": "2026-05-01"})
     assert "must be on or after" in body.content.decode()
 
 
-def test_the_timeline_is_paginated(couple, alice, bob, client_for):
+def test_the_timeline_is_paginated(
+    couple: Couple, alice: User, bob: User, client_for: ClientFor
+) -> None:
     bulk_entries(alice, couple, 45, visibility=Visibility.PARTNER)
     client = client_for(bob)
     first = client.get(HISTORY).content.decode()
@@ -63,8 +76,12 @@ def test_the_timeline_is_paginated(couple, alice, bob, client_for):
 
 
 def test_timeline_queries_do_not_grow_with_hundreds_of_entries(
-    couple, alice, bob, client_for, django_assert_max_num_queries
-):
+    couple: Couple,
+    alice: User,
+    bob: User,
+    client_for: ClientFor,
+    django_assert_max_num_queries: DjangoAssertNumQueries,
+) -> None:
     client = client_for(bob)
     bulk_entries(alice, couple, 5, visibility=Visibility.PARTNER)
     client.get(HISTORY)  # warm the session

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
+from couples.models import Couple, User
 from couples.services import couple_leave, therapist_link_revoke
 from exercises.models import Entry, Kind, Visibility
 
-from .conftest import create_entry, valid_data
+from .conftest import ClientFor, create_entry, valid_data
 
 HX = {"HX-Request": "true"}
 
@@ -27,7 +29,9 @@ def _entry_urls(entry: Entry) -> list[tuple[str, str]]:
     ]
 
 
-def test_a_new_entry_is_private_by_default(couple, alice, bob, client_for):
+def test_a_new_entry_is_private_by_default(
+    couple: Couple, alice: User, bob: User, client_for: ClientFor
+) -> None:
     response = client_for(alice).post(
         reverse("exercises:new", args=["appreciation"]),
         valid_data("appreciation"),
@@ -40,7 +44,9 @@ def test_a_new_entry_is_private_by_default(couple, alice, bob, client_for):
 
 
 @pytest.mark.parametrize("kind", list(Kind.values))
-def test_the_partner_gets_404_for_a_private_entry_everywhere(kind, couple, alice, bob, client_for):
+def test_the_partner_gets_404_for_a_private_entry_everywhere(
+    kind: str, couple: Couple, alice: User, bob: User, client_for: ClientFor
+) -> None:
     entry = create_entry(alice, kind)
     client = client_for(bob)
     for method, url in _entry_urls(entry):
@@ -50,8 +56,13 @@ def test_the_partner_gets_404_for_a_private_entry_everywhere(kind, couple, alice
 
 @pytest.mark.parametrize("kind", list(Kind.values))
 def test_an_outsider_gets_404_for_a_shared_entry_everywhere(
-    kind, couple, alice, mallory, mallory_couple, client_for
-):
+    kind: str,
+    couple: Couple,
+    alice: User,
+    mallory: User,
+    mallory_couple: Couple,
+    client_for: ClientFor,
+) -> None:
     entry = create_entry(alice, kind, Visibility.THERAPIST)
     client = client_for(mallory)
     for method, url in _entry_urls(entry):
@@ -64,8 +75,8 @@ def test_an_outsider_gets_404_for_a_shared_entry_everywhere(
 
 @pytest.mark.parametrize("kind", list(Kind.values))
 def test_the_partner_reads_a_shared_entry_but_cannot_edit_delete_or_reshare_it(
-    kind, couple, alice, bob, client_for
-):
+    kind: str, couple: Couple, alice: User, bob: User, client_for: ClientFor
+) -> None:
     entry = create_entry(alice, kind, Visibility.PARTNER)
     client = client_for(bob)
     page = client.get(reverse("exercises:entry", args=[entry.pk]))
@@ -85,8 +96,8 @@ def test_the_partner_reads_a_shared_entry_but_cannot_edit_delete_or_reshare_it(
 
 
 def test_the_author_shares_and_unshares_and_the_partner_sees_exactly_that(
-    couple, alice, bob, client_for
-):
+    couple: Couple, alice: User, bob: User, client_for: ClientFor
+) -> None:
     entry = create_entry(alice, Kind.APPRECIATION)
     url = reverse("exercises:visibility", args=[entry.pk])
     response = client_for(alice).post(url, {"visibility": "1"}, headers=HX)
@@ -97,8 +108,8 @@ def test_the_author_shares_and_unshares_and_the_partner_sees_exactly_that(
 
 
 def test_the_therapist_sees_only_what_is_shared_with_the_therapist_while_consent_holds(
-    couple, alice, carol_consented
-):
+    couple: Couple, alice: User, carol_consented: User
+) -> None:
     private = create_entry(alice, Kind.APPRECIATION, Visibility.PRIVATE)
     partner_only = create_entry(alice, Kind.TEMPERATURE, Visibility.PARTNER)
     for_therapist = create_entry(alice, Kind.REQUEST, Visibility.THERAPIST)
@@ -109,7 +120,9 @@ def test_the_therapist_sees_only_what_is_shared_with_the_therapist_while_consent
     assert not Entry.objects.visible_to(carol_consented).exists()
 
 
-def test_a_therapist_without_both_consents_sees_nothing(couple, alice, carol, client_for):
+def test_a_therapist_without_both_consents_sees_nothing(
+    couple: Couple, alice: User, carol: User, client_for: ClientFor
+) -> None:
     from couples.services import therapist_link_create
 
     therapist_link_create(couple=couple, therapist=carol, by=alice)  # bob has not consented
@@ -118,7 +131,9 @@ def test_a_therapist_without_both_consents_sees_nothing(couple, alice, carol, cl
     assert client_for(carol).get(reverse("exercises:entry", args=[entry.pk])).status_code == 404
 
 
-def test_someone_without_a_couple_writes_private_entries_but_cannot_share(alice, client_for):
+def test_someone_without_a_couple_writes_private_entries_but_cannot_share(
+    alice: User, client_for: ClientFor
+) -> None:
     client = client_for(alice)
     url = reverse("exercises:new", args=["appreciation"])
     response = client.post(url, valid_data("appreciation", visibility="1"), headers=HX)
@@ -132,8 +147,8 @@ def test_someone_without_a_couple_writes_private_entries_but_cannot_share(alice,
 
 
 def test_an_ended_couples_shared_entries_stay_readable_but_read_only(
-    couple, alice, bob, client_for
-):
+    couple: Couple, alice: User, bob: User, client_for: ClientFor
+) -> None:
     entry = create_entry(alice, Kind.APPRECIATION, Visibility.PARTNER)
     private = create_entry(alice, Kind.APPRECIATION)
     couple_leave(couple=couple, user=bob)
@@ -155,7 +170,7 @@ def test_an_ended_couples_shared_entries_stay_readable_but_read_only(
     assert bob_client.get(reverse("exercises:entry", args=[entry.pk])).status_code == 404
 
 
-def test_anonymous_visitors_are_sent_to_log_in(client, couple, alice):
+def test_anonymous_visitors_are_sent_to_log_in(client: Client, couple: Couple, alice: User) -> None:
     entry = create_entry(alice, Kind.APPRECIATION, Visibility.PARTNER)
     for url in [
         reverse("exercises:home"),
@@ -166,5 +181,5 @@ def test_anonymous_visitors_are_sent_to_log_in(client, couple, alice):
         assert response.status_code == 302 and "/login" in response["Location"]
 
 
-def test_an_unknown_exercise_kind_is_404(alice, client_for):
+def test_an_unknown_exercise_kind_is_404(alice: User, client_for: ClientFor) -> None:
     assert client_for(alice).get("/exercises/gossip/").status_code == 404

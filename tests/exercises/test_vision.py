@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from django.urls import reverse
 
-from exercises.models import Kind, Visibility, Vision, VisionItem, VisionResponse
+from couples.models import Couple, User
+from exercises.models import Entry, Kind, Visibility, Vision, VisionItem, VisionResponse
 
-from .conftest import create_entry, rows, valid_data
+from .conftest import ClientFor, create_entry, rows, valid_data
 
 HX = {"HX-Request": "true"}
 NEW = reverse("exercises:new", args=["vision"])
@@ -12,7 +13,7 @@ MERGE = reverse("exercises:vision_merge")
 SHARED = reverse("exercises:vision_shared")
 
 
-def _vision(user, *statements: str, visibility: int = Visibility.PARTNER):
+def _vision(user: User, *statements: str, visibility: int = Visibility.PARTNER) -> Entry:
     return create_entry(
         user,
         Kind.VISION,
@@ -21,7 +22,9 @@ def _vision(user, *statements: str, visibility: int = Visibility.PARTNER):
     )
 
 
-def test_statements_must_be_positive_present_tense_we_statements(couple, alice, client_for):
+def test_statements_must_be_positive_present_tense_we_statements(
+    couple: Couple, alice: User, client_for: ClientFor
+) -> None:
     data = valid_data(
         "vision",
         **rows(
@@ -40,7 +43,9 @@ def test_statements_must_be_positive_present_tense_we_statements(couple, alice, 
     assert not Vision.objects.exists()
 
 
-def test_the_merge_waits_until_both_have_written_and_shared(couple, alice, bob, client_for):
+def test_the_merge_waits_until_both_have_written_and_shared(
+    couple: Couple, alice: User, bob: User, client_for: ClientFor
+) -> None:
     _vision(alice, "We settle our differences calmly")
     _vision(bob, "We cook together", visibility=Visibility.PRIVATE)
     page = client_for(alice).get(MERGE).content.decode()
@@ -51,8 +56,8 @@ def test_the_merge_waits_until_both_have_written_and_shared(couple, alice, bob, 
 
 
 def test_the_shared_vision_keeps_items_both_accept_with_both_ratings(
-    couple, alice, bob, client_for
-):
+    couple: Couple, alice: User, bob: User, client_for: ClientFor
+) -> None:
     alice_entry = _vision(alice, "We settle our differences calmly", "We dance on Sundays")
     bob_entry = _vision(bob, "We cook together", "We save money")
     calmly, dance = alice_entry.vision.items.order_by("id")
@@ -71,7 +76,9 @@ def test_the_shared_vision_keeps_items_both_accept_with_both_ratings(
         assert "Bob: 4/5" in page and "Alice: 5/5" in page
 
 
-def test_accepting_without_an_importance_rating_is_refused_and_kept(couple, alice, bob, client_for):
+def test_accepting_without_an_importance_rating_is_refused_and_kept(
+    couple: Couple, alice: User, bob: User, client_for: ClientFor
+) -> None:
     _vision(alice, "We settle our differences calmly")
     bob_item = _vision(bob, "We cook together").vision.items.get()
     body = client_for(alice).post(MERGE, {f"accept_{bob_item.pk}": "on"}).content.decode()
@@ -81,8 +88,13 @@ def test_accepting_without_an_importance_rating_is_refused_and_kept(couple, alic
 
 
 def test_a_statement_id_from_outside_the_partners_vision_is_ignored(
-    couple, alice, bob, mallory, mallory_couple, client_for
-):
+    couple: Couple,
+    alice: User,
+    bob: User,
+    mallory: User,
+    mallory_couple: Couple,
+    client_for: ClientFor,
+) -> None:
     _vision(alice, "We settle our differences calmly")
     _vision(bob, "We cook together")
     foreign = _vision(mallory, "We garden").vision.items.get()
@@ -91,7 +103,9 @@ def test_a_statement_id_from_outside_the_partners_vision_is_ignored(
     assert "We garden" not in client_for(alice).get(SHARED).content.decode()
 
 
-def test_each_partner_rates_how_true_a_shared_statement_is_now(couple, alice, bob, client_for):
+def test_each_partner_rates_how_true_a_shared_statement_is_now(
+    couple: Couple, alice: User, bob: User, client_for: ClientFor
+) -> None:
     item = _vision(alice, "We settle our differences calmly").vision.items.get()
     _vision(bob, "We cook together")
     client_for(bob).post(MERGE, {f"accept_{item.pk}": "on", f"importance_{item.pk}": "3"})
@@ -107,8 +121,13 @@ def test_each_partner_rates_how_true_a_shared_statement_is_now(couple, alice, bo
 
 
 def test_an_outsider_cannot_rate_a_couples_statement(
-    couple, alice, bob, mallory, mallory_couple, client_for
-):
+    couple: Couple,
+    alice: User,
+    bob: User,
+    mallory: User,
+    mallory_couple: Couple,
+    client_for: ClientFor,
+) -> None:
     item = _vision(alice, "We settle our differences calmly").vision.items.get()
     _vision(bob, "We cook together")
     client_for(bob).post(MERGE, {f"accept_{item.pk}": "on", f"importance_{item.pk}": "3"})
@@ -119,14 +138,18 @@ def test_an_outsider_cannot_rate_a_couples_statement(
     assert not VisionResponse.objects.filter(user=mallory).exists()
 
 
-def test_the_shared_vision_page_is_printable_and_needs_a_couple(couple, alice, mallory, client_for):
+def test_the_shared_vision_page_is_printable_and_needs_a_couple(
+    couple: Couple, alice: User, mallory: User, client_for: ClientFor
+) -> None:
     page = client_for(alice).get(SHARED).content.decode()
     assert "Our shared vision" in page and "no-print" in page
     assert client_for(mallory).get(SHARED).status_code == 404  # no couple, nothing to show
     assert VisionItem.objects.count() == 0
 
 
-def test_rewording_a_statement_asks_the_partner_again(couple, alice, bob, client_for):
+def test_rewording_a_statement_asks_the_partner_again(
+    couple: Couple, alice: User, bob: User, client_for: ClientFor
+) -> None:
     from .conftest import current_data
 
     entry = _vision(alice, "We settle our differences calmly", "We dance on Sundays")

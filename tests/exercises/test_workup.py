@@ -2,17 +2,18 @@ from __future__ import annotations
 
 from django.urls import reverse
 
+from couples.models import Couple, User
 from exercises.models import Caretaker, Entry, Kind, Visibility
 
-from .conftest import create_entry, rows, valid_data
+from .conftest import ClientFor, create_entry, rows, valid_data
 
 HX = {"HX-Request": "true"}
 NEW = reverse("exercises:new", args=["workup"])
 
 
 def test_the_imago_statement_is_composed_from_the_most_influential_caretaker(
-    couple, alice, client_for
-):
+    couple: Couple, alice: User, client_for: ClientFor
+) -> None:
     entry = create_entry(alice, Kind.WORKUP)
     statement = entry.workup.imago_statement()
     assert statement == (
@@ -24,14 +25,16 @@ def test_the_imago_statement_is_composed_from_the_most_influential_caretaker(
     assert "Your imago" in page and "I am drawn to someone who is warm and funny" in page
 
 
-def test_without_a_most_influential_mark_every_caretaker_counts(alice):
+def test_without_a_most_influential_mark_every_caretaker_counts(alice: User) -> None:
     entry = create_entry(alice, Kind.WORKUP, **{"rows-0-most_influential": ""})
     statement = entry.workup.imago_statement()
     assert "warm, funny and steady, and also anxious, critical and distant" in statement
     assert "to be seen for who I am and his time" in statement
 
 
-def test_a_workup_is_private_by_default_and_clearly_labelled(couple, alice, bob, client_for):
+def test_a_workup_is_private_by_default_and_clearly_labelled(
+    couple: Couple, alice: User, bob: User, client_for: ClientFor
+) -> None:
     form = client_for(alice).get(reverse("exercises:kind", args=["workup"])).content.decode()
     assert "Private by default" in form
     response = client_for(alice).post(NEW, valid_data("workup"), headers=HX)
@@ -41,13 +44,17 @@ def test_a_workup_is_private_by_default_and_clearly_labelled(couple, alice, bob,
     assert client_for(bob).get(reverse("exercises:entry", args=[entry.pk])).status_code == 404
 
 
-def test_a_shared_workup_shows_the_partner_the_imago(couple, alice, bob, client_for):
+def test_a_shared_workup_shows_the_partner_the_imago(
+    couple: Couple, alice: User, bob: User, client_for: ClientFor
+) -> None:
     entry = create_entry(alice, Kind.WORKUP, Visibility.PARTNER)
     page = client_for(bob).get(reverse("exercises:entry", args=[entry.pk])).content.decode()
     assert "Alice's imago" in page and "I am drawn to someone" in page
 
 
-def test_a_caretaker_needs_a_name_and_traits_and_the_input_is_kept(couple, alice, client_for):
+def test_a_caretaker_needs_a_name_and_traits_and_the_input_is_kept(
+    couple: Couple, alice: User, client_for: ClientFor
+) -> None:
     data = valid_data(
         "workup",
         **rows([{"name": "", "positive_traits": "gentle", "negative_traits": "", "wanted": "x"}]),
@@ -58,7 +65,9 @@ def test_a_caretaker_needs_a_name_and_traits_and_the_input_is_kept(couple, alice
     assert not Caretaker.objects.exists()
 
 
-def test_markup_typed_into_a_workup_is_shown_as_text(couple, alice, client_for):
+def test_markup_typed_into_a_workup_is_shown_as_text(
+    couple: Couple, alice: User, client_for: ClientFor
+) -> None:
     entry = create_entry(
         alice, Kind.WORKUP, **{"rows-0-positive_traits": "<script>alert(1)</script>"}
     )
