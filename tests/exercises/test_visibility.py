@@ -183,3 +183,15 @@ def test_anonymous_visitors_are_sent_to_log_in(client: Client, couple: Couple, a
 
 def test_an_unknown_exercise_kind_is_404(alice: User, client_for: ClientFor) -> None:
     assert client_for(alice).get("/exercises/gossip/").status_code == 404
+
+
+def test_an_entry_written_while_single_can_be_shared_once_paired(
+    alice: User, bob: User, client_for: ClientFor
+) -> None:
+    from tests.conftest import pair
+
+    entry = create_entry(alice, Kind.APPRECIATION)
+    assert entry.couple is None
+    pair(alice, bob)
+    client_for(alice).post(reverse("exercises:visibility", args=[entry.pk]), {"visibility": "1"})
+    assert client_for(bob).get(reverse("exercises:entry", args=[entry.pk])).status_code == 200
