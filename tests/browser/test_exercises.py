@@ -47,6 +47,8 @@ def test_a_request_sent_by_one_partner_is_answered_by_the_other(
     lunch.get_by_role("button", name="Give this one as a gift").click()
     expect(bob_page.get_by_test_id("request-status")).to_have_text("A gift is in progress")
     expect(bob_page.get_by_text("Chosen as a gift")).to_be_visible()
+    # The clicked button is gone; keyboard focus lands on what happened, not on <body>.
+    expect(bob_page.get_by_text("Thank you. You're giving")).to_be_focused()
     bob_page.get_by_label("How it went (optional)").fill("called from the park")
     bob_page.get_by_role("button", name="Log follow-through").click()
     expect(bob_page.get_by_text("you: called from the park")).to_be_visible()
