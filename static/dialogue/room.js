@@ -39,7 +39,7 @@
   var lastTypingSent = 0;
   var typingTimer = null;
   var errorText = "";
-  var carryDraft = false;
+  var carried = null; // the words of an action refused because the partner moved first
   var errorCode = "";
 
   var store = {
@@ -55,21 +55,22 @@
     return Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
   }
 
-  // The draft belongs to the state it was written in (last_seq), so an old draft never lands in
-  // a later step's box; a reload or reconnect at the same state restores it.
-  function draftFor(seq) {
+  // A draft belongs to the place it was written for (step, round and role): a reload, a
+  // reconnect or a time-out and resume bring it back; a later step never inherits it.
+  function position() {
+    var section = panel.querySelector("section.panel");
+    return section ? [section.dataset.step, section.dataset.round, section.dataset.role].join("|") : "";
+  }
+  function draftHere() {
     try {
       var draft = JSON.parse(store.get(DRAFT_KEY) || "null");
-      return draft && draft.seq === seq ? draft.text : null;
+      return draft && draft.pos === position() ? draft.text : null;
     } catch (e) { return null; }
   }
-  function saveDraft(text) { store.set(DRAFT_KEY, JSON.stringify({ seq: lastSeq, text: text })); }
+  function saveDraft(text) { store.set(DRAFT_KEY, JSON.stringify({ pos: position(), text: text })); }
 
-  function moveTo(seq, keepDraft) {
-    var carried = keepDraft ? draftFor(lastSeq) : null;
-    lastSeq = seq;
-    if (carried !== null) saveDraft(carried);
-  }
+  // Time-outs and resumes have forms of their own; every other action comes from the text box.
+  function fromBox(message) { return message.action !== "timeout" && message.action !== "resume"; }
 
   function pending() {
     try { return JSON.parse(store.get(OUTBOX_KEY) || "null"); } catch (e) { return null; }
@@ -91,7 +92,7 @@
     socket = ws;
     ws.onopen = function () {
       attempt = 0;
-      setStatus("online", "Live");
+      setStatus("connecting", "Catching up…");
     };
     ws.onmessage = function (event) {
       var frame;
@@ -134,12 +135,12 @@
   }
 
   function applyState(frame) {
+    setStatus("online", "Live");
     transcript.innerHTML = frame.html.turns.length
       ? frame.html.turns.join("")
       : '<li class="turn-empty muted" data-empty>Nothing said yet.</li>';
     localizeTimes(transcript);
-    moveTo(frame.dialogue.last_seq, carryDraft || !!pending());
-    carryDraft = false;
+    lastSeq = frame.dialogue.last_seq;
     progress.innerHTML = frame.html.progress;
     renderPanel(frame.html.panel);
     // An action sent just before a drop: resend it with the same id. The server applies it
@@ -156,7 +157,7 @@
     var waiting = pending();
     if (waiting && frame.in_reply_to === waiting.msg_id) {
       store.del(OUTBOX_KEY);
-      store.del(DRAFT_KEY);
+      if (fromBox(waiting)) store.del(DRAFT_KEY); // a time-out or resume leaves the box alone
       errorText = "";
     }
     if (document.getElementById("turn-" + turn.seq)) {
@@ -172,10 +173,8 @@
     transcript.insertAdjacentHTML("beforeend", frame.html.turn);
     var added = transcript.lastElementChild;
     localizeTimes(added);
-    // A partner's turn landing while our own action is in flight: that action will be refused
-    // as a conflict, so the words it carried move on with the state.
-    moveTo(turn.seq, !!waiting && frame.in_reply_to !== waiting.msg_id);
-    if (turn.author.id !== me && !carryDraft && errorCode !== "conflict") errorText = "";
+    lastSeq = turn.seq;
+    if (turn.author.id !== me && errorCode !== "conflict") errorText = "";
     progress.innerHTML = frame.html.progress;
     renderPanel(frame.html.panel);
     typingEl.textContent = "";
@@ -188,7 +187,7 @@
       store.del(OUTBOX_KEY); // refused: the words stay in the box (and in the saved draft)
       setSending(false);
     }
-    if (frame.code === "conflict") carryDraft = true;
+    if (frame.code === "conflict" && waiting && fromBox(waiting) && waiting.text) carried = waiting.text;
     errorText = frame.reason;
     errorCode = frame.code;
     showError();
@@ -221,6 +220,7 @@
     panel.innerHTML = html;
     localizeTimes(panel);
     wirePanel();
+    carried = null; // offered to this panel's box only, never to a later step's
     showError();
     if (pending()) setSending(true);
     if (hadFocus) {
@@ -275,7 +275,12 @@
     var form = panel.querySelector("#turn-form");
     var textarea = panel.querySelector("#turn-text");
     if (form && textarea) {
-      var draft = draftFor(lastSeq);
+      var draft = draftHere();
+      if (carried !== null) {
+        draft = carried; // the partner moved first: the words move on to the new step's box
+        carried = null;
+        saveDraft(draft);
+      }
       if (draft !== null) textarea.value = draft;
       var stem = chosen(form) ? chosen(form).dataset.stem : "";
       syncChoice(form, null, stem);
@@ -369,5 +374,8 @@
     if (document.visibilityState === "visible" && !socket) connect();
   });
 
+  // The server-rendered panel is live at once: words typed before the socket catches up are
+  // saved as a draft and survive the first re-render.
+  wirePanel();
   connect();
 })();

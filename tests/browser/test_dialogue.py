@@ -98,7 +98,7 @@ def test_partners_hold_a_whole_round_live_and_a_reload_loses_nothing(
     assert b.evaluate("document.documentElement.scrollWidth") <= 360
 
 
-def test_a_time_out_pauses_both_screens_until_one_resumes_by_keyboard(
+def test_a_time_out_pauses_both_screens_keeps_the_words_and_resumes_by_keyboard(
     logged_in_page, couple: Couple, alice: User, bob: User
 ) -> None:
     a = logged_in_page(alice)
@@ -110,6 +110,9 @@ def test_a_time_out_pauses_both_screens_until_one_resumes_by_keyboard(
     b.goto(a.url)
     expect(b.locator("#connection")).to_have_text("Live")
 
+    # Alice is writing when Bob calls a time-out: her words wait for her at the same step.
+    words = "I'd like to talk about money, and about trust. Is now a good time?"
+    a.get_by_label(re.compile("^Your words")).fill(words)
     b.get_by_text("Time-out", exact=True).click()
     b.get_by_role("button", name="Call a time-out").click()
     expect(a.get_by_role("heading", name="Time-out")).to_be_visible()
@@ -119,3 +122,6 @@ def test_a_time_out_pauses_both_screens_until_one_resumes_by_keyboard(
     a.keyboard.press("Enter")
     expect(b.get_by_role("heading", name="Alice’s move")).to_be_visible()
     expect(a.get_by_role("heading", name=re.compile("^Your move"))).to_be_visible()
+    expect(a.get_by_label(re.compile("^Your words"))).to_have_value(words)
+    a.get_by_label(re.compile("^Your words")).press("Control+Enter")
+    expect(b.locator("#transcript")).to_contain_text("and about trust")
