@@ -621,6 +621,10 @@ def vision_shared(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def vision_truth(request: HttpRequest, item_pk: int) -> HttpResponse:
+    get_object_or_404(
+        VisionItem.objects.filter(vision__entry__in=Entry.objects.visible_to(request.user)),
+        pk=item_pk,
+    )
     form = TruthForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Rate how true it is now from 1 to 5.")

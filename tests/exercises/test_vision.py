@@ -132,10 +132,22 @@ def test_an_outsider_cannot_rate_a_couples_statement(
     _vision(bob, "We cook together")
     client_for(bob).post(MERGE, {f"accept_{item.pk}": "on", f"importance_{item.pk}": "3"})
     response = client_for(mallory).post(
-        reverse("exercises:vision_truth", args=[item.pk]), {"truth": "1"}, follow=True
+        reverse("exercises:vision_truth", args=[item.pk]), {"truth": "1"}
+    )
+    assert response.status_code == 404
+    assert not VisionResponse.objects.filter(user=mallory).exists()
+
+
+def test_a_statement_not_yet_accepted_cannot_be_rated(
+    couple: Couple, alice: User, bob: User, client_for: ClientFor
+) -> None:
+    item = _vision(alice, "We settle our differences calmly").vision.items.get()
+    _vision(bob, "We cook together")
+    response = client_for(bob).post(
+        reverse("exercises:vision_truth", args=[item.pk]), {"truth": "5"}, follow=True
     )
     assert "isn&#x27;t part of your shared vision" in response.content.decode()
-    assert not VisionResponse.objects.filter(user=mallory).exists()
+    assert not VisionResponse.objects.exists()
 
 
 def test_the_shared_vision_page_is_printable_and_needs_a_couple(
