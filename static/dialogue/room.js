@@ -42,10 +42,12 @@
   var carried = null; // the words of an action refused because the partner moved first
   var errorCode = "";
 
+  // sessionStorage, not localStorage: unsent words survive a reload in this tab, but on a shared
+  // device they must not outlive it.
   var store = {
-    get: function (key) { try { return window.localStorage.getItem(key); } catch (e) { return null; } },
-    set: function (key, value) { try { window.localStorage.setItem(key, value); } catch (e) { /* private mode */ } },
-    del: function (key) { try { window.localStorage.removeItem(key); } catch (e) { /* private mode */ } },
+    get: function (key) { try { return window.sessionStorage.getItem(key); } catch (e) { return null; } },
+    set: function (key, value) { try { window.sessionStorage.setItem(key, value); } catch (e) { /* blocked */ } },
+    del: function (key) { try { window.sessionStorage.removeItem(key); } catch (e) { /* blocked */ } },
   };
 
   function newId() {
