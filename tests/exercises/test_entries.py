@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from pytest_django import DjangoAssertNumQueries
 
 from couples.models import Couple, User
 from exercises.models import Entry, Kind, Visibility
@@ -81,3 +82,26 @@ def test_the_therapist_reads_only_entries_shared_with_the_therapist(
     assert "Temperature reading" in page and "Update sharing" not in page
     assert client.get(reverse("exercises:entry", args=[partner_only.pk])).status_code == 404
     assert client.get(reverse("exercises:edit", args=[for_therapist.pk])).status_code == 404
+
+
+def test_an_exercise_page_keeps_its_query_count_with_hundreds_of_entries(
+    couple: Couple,
+    alice: User,
+    bob: User,
+    client_for: ClientFor,
+    django_assert_max_num_queries: DjangoAssertNumQueries,
+) -> None:
+    from .bulk import bulk_entries
+
+    client = client_for(bob)
+    url = reverse("exercises:kind", args=["request"])
+    bulk_entries(alice, couple, 25, visibility=Visibility.PARTNER, kind=Kind.REQUEST)
+    client.get(url)
+    with django_assert_max_num_queries(12) as few:
+        client.get(url)
+    bulk_entries(alice, couple, 300, visibility=Visibility.PARTNER, kind=Kind.REQUEST)
+    bulk_entries(bob, couple, 200, visibility=Visibility.PRIVATE, kind=Kind.REQUEST)
+    with django_assert_max_num_queries(12) as many:
+        response = client.get(url)
+    assert "Page 1 of 27" in response.content.decode()
+    assert len(many.captured_queries) == len(few.captured_queries)
