@@ -28,7 +28,7 @@ def test_the_overview_counts_this_weeks_work_for_both_partners(
     create_entry(bob, Kind.APPRECIATION, Visibility.PARTNER)
     create_entry(bob, Kind.APPRECIATION)  # private: not counted for Alice
     body = client_for(alice).get(HOME).content.decode()
-    assert "This week: you 2, Bob 1" in body
+    assert "This week: 2 by you, 1 by Bob" in body
 
 
 def test_the_chart_shows_eight_weeks_of_activity_drawn_on_the_server(
@@ -75,7 +75,7 @@ def test_someone_without_a_couple_still_sees_their_own_overview(
     create_entry(alice, Kind.APPRECIATION)
     body = client_for(alice).get(HOME).content.decode()
     assert "not in a couple right now" in body
-    assert "This week: you 1<" in body
+    assert "This week: 1 by you<" in body
 
 
 def test_overview_queries_do_not_grow_with_hundreds_of_entries(
