@@ -4,7 +4,7 @@ AuthMiddlewareStack, and a reader that skips the presence/typing chatter unless 
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -19,6 +19,7 @@ from dialogue.services import dialogue_start
 from imago_site.asgi import application
 
 ORIGIN = (b"origin", b"http://127.0.0.1")
+ClientFor = Callable[[User], Client]
 CHATTER = {"presence", "typing"}
 
 
@@ -65,6 +66,9 @@ class Party:
             await self.ws.disconnect()
 
 
+Join = Callable[..., Awaitable[Party]]
+
+
 async def open_socket(
     user: User | None, dialogue_id: object, *, origin: tuple[bytes, bytes] = ORIGIN
 ) -> tuple[bool, Party | None, WebsocketCommunicator]:
@@ -83,7 +87,7 @@ def dialogue(couple: Couple, alice: User) -> Dialogue:
 
 
 @pytest.fixture
-async def join(dialogue: Dialogue) -> AsyncIterator[Callable[..., Any]]:
+async def join(dialogue: Dialogue) -> AsyncIterator[Join]:
     """`await join(user)` -> a connected Party that already read its initial state frame."""
     parties: list[Party] = []
 

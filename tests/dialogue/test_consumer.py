@@ -16,7 +16,7 @@ from couples.models import Couple, User
 from couples.services import couple_leave, therapist_link_revoke
 from dialogue.models import Dialogue, Turn
 
-from .conftest import Party, open_socket
+from .conftest import Join, Party, open_socket
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -48,7 +48,7 @@ async def step(actor: Party, action: str, text: str, *watchers: Party) -> dict:
 
 
 async def test_partners_hold_a_whole_round_with_a_correction_and_more_then_swap_roles(
-    join, dialogue: Dialogue, alice: User, bob: User
+    join: Join, dialogue: Dialogue, alice: User, bob: User
 ) -> None:
     a, b = await join(alice), await join(bob)
     script = [
@@ -106,7 +106,7 @@ async def test_partners_hold_a_whole_round_with_a_correction_and_more_then_swap_
 
 
 async def test_each_turn_arrives_as_html_rendered_for_the_viewer_with_the_text_escaped(
-    join, alice: User, bob: User
+    join: Join, alice: User, bob: User
 ) -> None:
     a, b = await join(alice), await join(bob)
     await a.act("request", "<script>alert('hi')</script> Is now good?", last_seq=0)
@@ -122,7 +122,7 @@ async def test_each_turn_arrives_as_html_rendered_for_the_viewer_with_the_text_e
 
 
 async def test_a_reconnect_mid_round_resumes_at_the_same_step_with_every_turn(
-    join, dialogue: Dialogue, alice: User, bob: User
+    join: Join, dialogue: Dialogue, alice: User, bob: User
 ) -> None:
     a, b = await join(alice), await join(bob)
     await step(a, "request", "Can we talk about the dishes?", b)
@@ -151,7 +151,7 @@ async def test_a_reconnect_mid_round_resumes_at_the_same_step_with_every_turn(
 
 
 async def test_a_second_device_of_the_same_partner_sees_the_same_turns(
-    join, alice: User, bob: User
+    join: Join, alice: User, bob: User
 ) -> None:
     phone, laptop, b = await join(alice), await join(alice), await join(bob)
     await step(phone, "request", "Now?", laptop, b)
@@ -188,7 +188,7 @@ async def test_a_page_on_another_origin_cannot_open_the_socket(
 
 
 async def test_a_consented_therapist_watches_live_but_cannot_act(
-    join, dialogue: Dialogue, alice: User, bob: User, carol_consented: User
+    join: Join, dialogue: Dialogue, alice: User, bob: User, carol_consented: User
 ) -> None:
     a, b, c = await join(alice), await join(bob), await join(carol_consented)
     await step(a, "request", "Can we talk now?", b, c)
@@ -205,7 +205,7 @@ async def test_a_consented_therapist_watches_live_but_cannot_act(
 
 
 async def test_revoking_consent_cuts_off_a_watching_therapist_at_once(
-    join, couple: Couple, alice: User, bob: User, carol_consented: User
+    join: Join, couple: Couple, alice: User, bob: User, carol_consented: User
 ) -> None:
     a, b, c = await join(alice), await join(bob), await join(carol_consented)
     link = await sync_to_async(couple.therapist_links.get)()
@@ -218,7 +218,7 @@ async def test_revoking_consent_cuts_off_a_watching_therapist_at_once(
 
 
 async def test_the_ended_couples_dialogue_stays_readable_but_refuses_actions(
-    join, dialogue: Dialogue, couple: Couple, alice: User
+    join: Join, dialogue: Dialogue, couple: Couple, alice: User
 ) -> None:
     a = await join(alice)
     await step(a, "request", "Now?")
@@ -254,7 +254,7 @@ BAD_INPUTS = [
 
 @pytest.mark.parametrize(("raw", "code"), BAD_INPUTS)
 async def test_bad_input_gets_an_error_frame_and_changes_nothing(
-    raw: str, code: str, join, dialogue: Dialogue, alice: User
+    raw: str, code: str, join: Join, dialogue: Dialogue, alice: User
 ) -> None:
     a = await join(alice)
     await a.ws.send_to(text_data=raw)
@@ -269,7 +269,7 @@ async def test_bad_input_gets_an_error_frame_and_changes_nothing(
 
 
 async def test_acting_out_of_turn_is_refused_by_name(
-    join, dialogue: Dialogue, alice: User, bob: User
+    join: Join, dialogue: Dialogue, alice: User, bob: User
 ) -> None:
     _a, b = await join(alice), await join(bob)
     await b.act("request", "I'd like to talk", last_seq=0)
@@ -282,7 +282,7 @@ async def test_acting_out_of_turn_is_refused_by_name(
 
 
 async def test_a_resent_message_id_returns_the_original_turn_and_adds_nothing(
-    join, dialogue: Dialogue, alice: User, bob: User
+    join: Join, dialogue: Dialogue, alice: User, bob: User
 ) -> None:
     a, b = await join(alice), await join(bob)
     first = await step(a, "request", "Now?", b)
@@ -302,7 +302,7 @@ async def test_a_resent_message_id_returns_the_original_turn_and_adds_nothing(
 
 @pytest.mark.parametrize("send_last_seq", [True, False])
 async def test_when_both_partners_act_at_once_exactly_one_wins_and_the_other_learns_why(
-    send_last_seq: bool, join, dialogue: Dialogue, alice: User, bob: User
+    send_last_seq: bool, join: Join, dialogue: Dialogue, alice: User, bob: User
 ) -> None:
     a, b = await join(alice), await join(bob)
     extra = {"last_seq": 0} if send_last_seq else {}
@@ -334,7 +334,7 @@ def _settled(frames: list[dict], msg_id: str) -> bool:
 
 
 async def test_a_time_out_pauses_at_the_same_step_until_either_partner_resumes(
-    join, dialogue: Dialogue, alice: User, bob: User
+    join: Join, dialogue: Dialogue, alice: User, bob: User
 ) -> None:
     a, b = await join(alice), await join(bob)
     await step(a, "request", "Now?", b)
@@ -353,7 +353,7 @@ async def test_a_time_out_pauses_at_the_same_step_until_either_partner_resumes(
 
 
 async def test_a_time_out_shows_the_agreed_return_time(
-    join, dialogue: Dialogue, alice: User, bob: User
+    join: Join, dialogue: Dialogue, alice: User, bob: User
 ) -> None:
     a, b = await join(alice), await join(bob)
     back_at = (timezone.now() + timedelta(hours=2)).replace(microsecond=0)
@@ -366,7 +366,7 @@ async def test_a_time_out_shows_the_agreed_return_time(
 
 
 async def test_presence_shows_who_is_here_and_typing_reaches_only_the_partner(
-    join, alice: User, bob: User
+    join: Join, alice: User, bob: User
 ) -> None:
     a = await join(alice)
     b = await join(bob)

@@ -15,7 +15,7 @@ from couples.services import couple_leave
 from dialogue.models import Dialogue, Turn
 from dialogue.services import DialogueError, dialogue_start, turn_submit
 
-from .conftest import Party
+from .conftest import Join, Party
 
 
 def _act(dialogue: Dialogue, user: User, action: str, text: str = "", **extra: object) -> object:
@@ -106,7 +106,7 @@ def _rolled_back_turn(dialogue: Dialogue, alice: User) -> None:
 
 @pytest.mark.django_db(transaction=True)
 async def test_a_turn_is_broadcast_only_after_it_is_committed(
-    join, dialogue: Dialogue, alice: User, bob: User
+    join: Join, dialogue: Dialogue, alice: User, bob: User
 ) -> None:
     b: Party = await join(bob)
     await sync_to_async(_rolled_back_turn)(dialogue, alice)

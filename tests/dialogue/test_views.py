@@ -4,9 +4,12 @@ printable transcript — and who may see them."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -14,6 +17,8 @@ from couples.models import Couple, User
 from couples.services import couple_leave, therapist_consent_give, therapist_link_create
 from dialogue.models import Dialogue, Turn
 from dialogue.services import dialogue_start, turn_submit
+
+from .conftest import ClientFor
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +30,7 @@ def _act(dialogue: Dialogue, user: User, action: str, text: str = "") -> None:
 
 
 def test_a_partner_starts_a_dialogue_and_lands_in_its_room_as_sender(
-    client_for, couple: Couple, alice: User
+    client_for: ClientFor, couple: Couple, alice: User
 ) -> None:
     client = client_for(alice)
     response = client.post(reverse("dialogue:start"), {"topic": "  the dishes  "})
@@ -42,7 +47,7 @@ def test_a_partner_starts_a_dialogue_and_lands_in_its_room_as_sender(
 
 
 def test_the_waiting_partner_sees_what_their_partner_is_doing(
-    client_for, dialogue: Dialogue, bob: User
+    client_for: ClientFor, dialogue: Dialogue, bob: User
 ) -> None:
     page = client_for(bob).get(reverse("dialogue:room", args=[dialogue.pk])).content.decode()
     assert "Alice’s move" in page
@@ -51,7 +56,7 @@ def test_the_waiting_partner_sees_what_their_partner_is_doing(
 
 
 def test_the_list_shows_open_and_finished_dialogues(
-    client_for, couple: Couple, dialogue: Dialogue, alice: User, bob: User
+    client_for: ClientFor, couple: Couple, dialogue: Dialogue, alice: User, bob: User
 ) -> None:
     finished = dialogue_start(couple=couple, user=bob, topic="holidays")
     Dialogue.objects.filter(pk=finished.pk).update(step="ended", ended_at=finished.created_at)
@@ -63,7 +68,7 @@ def test_the_list_shows_open_and_finished_dialogues(
 
 
 def test_starting_needs_an_active_couple_and_a_topic(
-    client_for, couple: Couple, alice: User, mallory: User
+    client_for: ClientFor, couple: Couple, alice: User, mallory: User
 ) -> None:
     assert client_for(alice).post(reverse("dialogue:start"), {"topic": " "}).status_code == 400
     response = client_for(mallory).post(reverse("dialogue:start"), {"topic": "us"}, follow=True)
@@ -76,7 +81,7 @@ def test_starting_needs_an_active_couple_and_a_topic(
 
 @pytest.mark.parametrize("name", ["dialogue:room", "dialogue:transcript"])
 def test_another_couples_dialogue_is_a_404_just_like_a_missing_one(
-    name: str, client_for, dialogue: Dialogue, mallory_couple: Couple, mallory: User
+    name: str, client_for: ClientFor, dialogue: Dialogue, mallory_couple: Couple, mallory: User
 ) -> None:
     client = client_for(mallory)
     assert client.get(reverse(name, args=[dialogue.pk])).status_code == 404
@@ -84,7 +89,7 @@ def test_another_couples_dialogue_is_a_404_just_like_a_missing_one(
 
 
 def test_an_outsider_cannot_act_in_someone_elses_dialogue(
-    client_for, dialogue: Dialogue, mallory: User
+    client_for: ClientFor, dialogue: Dialogue, mallory: User
 ) -> None:
     response = client_for(mallory).post(
         reverse("dialogue:act", args=[dialogue.pk]),
@@ -95,19 +100,19 @@ def test_an_outsider_cannot_act_in_someone_elses_dialogue(
 
 
 def test_the_list_never_shows_another_couples_dialogues(
-    client_for, dialogue: Dialogue, mallory_couple: Couple, mallory: User
+    client_for: ClientFor, dialogue: Dialogue, mallory_couple: Couple, mallory: User
 ) -> None:
     assert "the dishes" not in client_for(mallory).get(reverse("dialogue:list")).content.decode()
 
 
-def test_logged_out_visitors_are_sent_to_log_in(client, dialogue: Dialogue) -> None:
+def test_logged_out_visitors_are_sent_to_log_in(client: Client, dialogue: Dialogue) -> None:
     response = client.get(reverse("dialogue:room", args=[dialogue.pk]))
     assert response.status_code == 302
     assert reverse("login") in response["Location"]
 
 
 def test_without_javascript_the_form_post_takes_the_turn_once_even_if_sent_twice(
-    client_for, dialogue: Dialogue, alice: User
+    client_for: ClientFor, dialogue: Dialogue, alice: User
 ) -> None:
     client = client_for(alice)
     url = reverse("dialogue:act", args=[dialogue.pk])
@@ -119,7 +124,7 @@ def test_without_javascript_the_form_post_takes_the_turn_once_even_if_sent_twice
 
 
 def test_without_javascript_a_refused_post_explains_and_keeps_the_words(
-    client_for, dialogue: Dialogue, bob: User
+    client_for: ClientFor, dialogue: Dialogue, bob: User
 ) -> None:
     response = client_for(bob).post(
         reverse("dialogue:act", args=[dialogue.pk]),
@@ -132,7 +137,7 @@ def test_without_javascript_a_refused_post_explains_and_keeps_the_words(
 
 
 def test_the_printable_transcript_shows_every_turn_by_round_escaped(
-    client_for, dialogue: Dialogue, alice: User, bob: User
+    client_for: ClientFor, dialogue: Dialogue, alice: User, bob: User
 ) -> None:
     _act(dialogue, alice, "request", "Now? <b>please</b>")
     _act(dialogue, bob, "accept")
@@ -146,7 +151,7 @@ def test_the_printable_transcript_shows_every_turn_by_round_escaped(
 
 
 def test_an_ended_couples_dialogue_stays_readable_but_the_room_is_read_only(
-    client_for, couple: Couple, dialogue: Dialogue, alice: User
+    client_for: ClientFor, couple: Couple, dialogue: Dialogue, alice: User
 ) -> None:
     _act(dialogue, alice, "request", "Now?")
     couple_leave(couple=couple, user=alice)
@@ -159,7 +164,7 @@ def test_an_ended_couples_dialogue_stays_readable_but_the_room_is_read_only(
 
 
 def test_a_consented_therapist_may_watch_and_one_without_consent_gets_a_404(
-    client_for, dialogue: Dialogue, carol: User, alice: User, bob: User
+    client_for: ClientFor, dialogue: Dialogue, carol: User, alice: User, bob: User
 ) -> None:
     url = reverse("dialogue:room", args=[dialogue.pk])
     assert client_for(carol).get(url).status_code == 404
@@ -172,7 +177,11 @@ def test_a_consented_therapist_may_watch_and_one_without_consent_gets_a_404(
 
 
 def test_the_room_costs_the_same_queries_with_three_turns_or_thirty(
-    client_for, dialogue: Dialogue, alice: User, bob: User, django_assert_max_num_queries
+    client_for: ClientFor,
+    dialogue: Dialogue,
+    alice: User,
+    bob: User,
+    django_assert_max_num_queries: Callable[..., Any],
 ) -> None:
     client = client_for(alice)
     url = reverse("dialogue:room", args=[dialogue.pk])
@@ -191,7 +200,7 @@ def test_the_room_costs_the_same_queries_with_three_turns_or_thirty(
 
 
 def test_a_consented_therapist_lists_the_couples_dialogues_but_cannot_start_one(
-    client_for, dialogue: Dialogue, carol_consented: User
+    client_for: ClientFor, dialogue: Dialogue, carol_consented: User
 ) -> None:
     page = client_for(carol_consented).get(reverse("dialogue:list")).content.decode()
     assert "the dishes" in page
