@@ -340,6 +340,7 @@ def kind_page(request: HttpRequest, kind: str) -> HttpResponse:
         entries=entries,
         action=reverse("exercises:new", args=[spec.kind]),
         form_id="new-entry",
+        inline=True,  # new entries are swapped into the list on this page
         **_forms(spec, user=request.user),
         **_kind_extras(request, spec),
     )
@@ -356,6 +357,7 @@ def entry_new(request: HttpRequest, kind: str) -> HttpResponse:
         spec=spec,
         action=reverse("exercises:new", args=[spec.kind]),
         form_id="new-entry",
+        inline=request.htmx,
     )
     if request.method == "POST" and _forms_valid(forms):
         try:
