@@ -121,11 +121,7 @@ class DialogueConsumer(AsyncWebsocketConsumer):
     # --- From the group ------------------------------------------------------------------------
 
     async def dialogue_turn(self, event: dict[str, Any]) -> None:
-        if (
-            self.observer
-            and await database_sync_to_async(dialogue_access)(user=self.user, pk=self.dialogue_id)
-            is None
-        ):
+        if self.observer and not await self._still_allowed():
             # Consent was revoked: the therapist's access ends at once, mid-session too.
             await self.close(code=4403)
             return
@@ -148,6 +144,10 @@ class DialogueConsumer(AsyncWebsocketConsumer):
     async def dialogue_typing(self, event: dict[str, Any]) -> None:
         if event["person"]["id"] != self.user.pk:
             await self._send({"type": "typing", "user": event["person"]})
+
+    async def _still_allowed(self) -> bool:
+        access = await database_sync_to_async(dialogue_access)(user=self.user, pk=self.dialogue_id)
+        return access is not None
 
     # --- To the client -------------------------------------------------------------------------
 
