@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from django.db import connection
+from django.db import connection, connections
 from django.test import Client
 
 from couples.models import Couple, User
@@ -158,6 +158,9 @@ def browser(
         )  # fmt: skip
         yield chromium
         chromium.close()
+        # ORM calls made while Playwright's loop ran used connections of their own; close them,
+        # or PostgreSQL refuses to drop the test database at the end ("accessed by other users").
+        connections.close_all()
 
 
 @pytest.fixture
