@@ -266,3 +266,22 @@ class TherapistConsent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.partner} consents to {self.link}"
+
+
+class TherapistView(models.Model):
+    """One look by a therapist at a couple's data. Partners read these on their couple page."""
+
+    couple = models.ForeignKey(Couple, on_delete=models.CASCADE, related_name="therapist_views")
+    therapist = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    what = models.CharField(max_length=200)
+    path = models.CharField(max_length=300, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-at"]
+        indexes = [models.Index(fields=["couple", "-at"], name="therapist_view_by_couple")]
+
+    def __str__(self) -> str:
+        return f"{self.therapist} viewed {self.what}"

@@ -15,6 +15,7 @@ from .models import (
     Membership,
     TherapistConsent,
     TherapistLink,
+    TherapistView,
     User,
     normalize_code,
 )
@@ -204,3 +205,11 @@ def therapist_link_revoke(*, link: TherapistLink, by: User) -> None:
             link.revoked_at = timezone.now()
             link.revoked_by = by
             link.save(update_fields=["revoked_at", "revoked_by"])
+
+
+def therapist_view_record(*, couple: Couple, therapist: User, what: str, path: str = "") -> None:
+    """Record that `therapist` looked at `what` of `couple`'s data; call it on every read a
+    therapist makes, after access was granted."""
+    TherapistView.objects.create(
+        couple=couple, therapist=therapist, what=what[:200], path=path[:300]
+    )

@@ -164,6 +164,7 @@ def _therapist_context(couple: Couple, user: User) -> dict[str, object]:
         "consented_partners": [p for p in couple.partners.all() if p.pk in consented],
         "waiting_for": [p for p in couple.partners.all() if p.pk not in consented],
         "i_consented": user.pk in consented,
+        "therapist_views": couple.therapist_views.select_related("therapist")[:50],
     }
 
 

@@ -16,7 +16,13 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from . import flow
 from .forms import TurnForm
 from .fragments import render_live, viewer_role
-from .services import DialogueError, dialogue_access, dialogue_state, turn_submit
+from .services import (
+    DialogueError,
+    dialogue_access,
+    dialogue_record_look,
+    dialogue_state,
+    turn_submit,
+)
 
 MAX_FRAME_CHARS = 32_000  # a 4,000-character text in JSON, with room for escapes
 TYPING_MIN_INTERVAL = 1.0  # seconds between two typing hints forwarded for one connection
@@ -49,6 +55,10 @@ class DialogueConsumer(AsyncWebsocketConsumer):
         }
         self.present: dict[str, dict[str, Any]] = {self.conn: self.person}
         self.last_typing = 0.0
+        if self.observer:
+            await database_sync_to_async(dialogue_record_look)(
+                dialogue=dialogue, user=self.user, what="Watched the live dialogue"
+            )
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
         await self._send_state()
@@ -119,6 +129,11 @@ class DialogueConsumer(AsyncWebsocketConsumer):
         )
 
     # --- From the group ------------------------------------------------------------------------
+
+    async def dialogue_recheck(self, event: dict[str, Any]) -> None:
+        if self.observer and not await self._still_allowed():
+            # The invitation to this dialogue was withdrawn: the therapist leaves at once.
+            await self.close(code=4403)
 
     async def dialogue_turn(self, event: dict[str, Any]) -> None:
         if self.observer and not await self._still_allowed():

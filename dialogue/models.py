@@ -14,13 +14,17 @@ from . import flow
 
 class DialogueQuerySet(models.QuerySet["Dialogue"]):
     def visible_to(self, user: User) -> DialogueQuerySet:
-        """Dialogues of couples `user` is (or was) a partner in, or watches as their consented
-        therapist: the one access rule for dialogues, used by views and the consumer alike."""
+        """Dialogues of couples `user` is (or was) a partner in, or — as their consented
+        therapist — dialogues a partner invited them to: the one access rule for dialogues,
+        used by views and the consumer alike."""
         if not user.is_authenticated:
             return self.none()
         return self.filter(
             Q(couple__in=Couple.objects.for_member(user).values("pk"))
-            | Q(couple__in=Couple.objects.for_therapist(user).values("pk"))
+            | Q(
+                couple__in=Couple.objects.for_therapist(user).values("pk"),
+                therapist_invited_at__isnull=False,
+            )
         )
 
     def open(self) -> DialogueQuerySet:
@@ -54,6 +58,11 @@ class Dialogue(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
     ended_at = models.DateTimeField(null=True, blank=True)
+    # A consented therapist sees a dialogue only once a partner invites them to it.
+    therapist_invited_at = models.DateTimeField(null=True, blank=True)
+    therapist_invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     objects = DialogueQuerySet.as_manager()
 

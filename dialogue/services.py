@@ -12,8 +12,8 @@ from channels.layers import get_channel_layer
 from django.db import transaction
 from django.utils import timezone
 
-from couples.models import Couple, User
-from couples.services import AccessRole, couple_access_role
+from couples.models import Couple, TherapistLink, User
+from couples.services import AccessRole, couple_access_role, therapist_view_record
 
 from . import flow
 from .models import Dialogue, Turn
@@ -265,10 +265,7 @@ def turn_submit(
 
 
 def _broadcast_turn(*, group: str, result: TurnResult, client_msg_id: str) -> None:
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    async_to_sync(layer.group_send)(
+    _broadcast(
         group,
         {
             "type": "dialogue.turn",
@@ -277,3 +274,54 @@ def _broadcast_turn(*, group: str, result: TurnResult, client_msg_id: str) -> No
             "msg_id": client_msg_id,
         },
     )
+
+
+def dialogue_therapist(*, dialogue: Dialogue) -> User | None:
+    """The couple's therapist, while both partners' consent is in force; else None."""
+    link = (
+        TherapistLink.objects.in_force()
+        .filter(couple=dialogue.couple_id)
+        .select_related("therapist")
+        .first()
+    )
+    if link and couple_access_role(couple=dialogue.couple, user=link.therapist):
+        return link.therapist
+    return None
+
+
+def dialogue_invite_therapist(*, dialogue_id: object, user: User, invite: bool) -> None:
+    """Either partner invites the couple's consented therapist to watch this dialogue, or
+    withdraws the invitation; a watching therapist is cut off at once on withdrawal."""
+    with transaction.atomic():
+        dialogue = Dialogue.objects.select_for_update().get(pk=dialogue_id)
+        couple = dialogue.couple
+        if not couple.is_active or not couple.memberships.filter(user=user, active=True).exists():
+            raise DialogueError("read_only", "Only a partner in an active couple can do that.")
+        if invite:
+            if dialogue_therapist(dialogue=dialogue) is None:
+                raise DialogueError(
+                    "no_therapist",
+                    "Link your therapist on your couple page first; both of you must consent.",
+                )
+            dialogue.therapist_invited_at = timezone.now()
+            dialogue.therapist_invited_by = user
+        else:
+            dialogue.therapist_invited_at = None
+            dialogue.therapist_invited_by = None
+        dialogue.save(update_fields=["therapist_invited_at", "therapist_invited_by"])
+        group = dialogue.group_name
+        transaction.on_commit(lambda: _broadcast(group, {"type": "dialogue.recheck"}))
+
+
+def dialogue_record_look(*, dialogue: Dialogue, user: User, what: str, path: str = "") -> None:
+    """Record a therapist's look at this dialogue; partners' own reads are not recorded."""
+    if couple_access_role(couple=dialogue.couple, user=user) == AccessRole.THERAPIST:
+        therapist_view_record(
+            couple=dialogue.couple, therapist=user, what=f"{what}: “{dialogue.topic}”", path=path
+        )
+
+
+def _broadcast(group: str, event: dict[str, Any]) -> None:
+    layer = get_channel_layer()
+    if layer is not None:
+        async_to_sync(layer.group_send)(group, event)

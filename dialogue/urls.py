@@ -11,4 +11,5 @@ urlpatterns = [
     path("<uuid:pk>/", views.dialogue_room, name="room"),
     path("<uuid:pk>/act/", views.dialogue_act, name="act"),
     path("<uuid:pk>/transcript/", views.dialogue_transcript, name="transcript"),
+    path("<uuid:pk>/therapist/", views.dialogue_therapist_invite, name="therapist"),
 ]

@@ -12,7 +12,16 @@ from . import flow
 from .forms import DialogueStartForm, TurnForm
 from .fragments import room_context, turn_context
 from .models import Dialogue
-from .services import DialogueError, dialogue_access, dialogue_start, dialogue_state, turn_submit
+from .services import (
+    DialogueError,
+    dialogue_access,
+    dialogue_invite_therapist,
+    dialogue_record_look,
+    dialogue_start,
+    dialogue_state,
+    dialogue_therapist,
+    turn_submit,
+)
 
 
 def _get_dialogue_for_user(request: HttpRequest, pk: object) -> tuple[Dialogue, flow.Role]:
@@ -77,6 +86,9 @@ def _render_room(
     context = room_context(
         state["dialogue"], state["turns"], role, request.user.pk, draft=draft, error=error
     )
+    if role != flow.Role.OBSERVER and dialogue.couple.is_active:
+        context["therapist"] = dialogue_therapist(dialogue=dialogue)
+        context["therapist_invited"] = dialogue.therapist_invited_at is not None
     return render(request, "dialogue/room.html", context, status=status)
 
 
@@ -84,6 +96,9 @@ def _render_room(
 @require_GET
 def dialogue_room(request: HttpRequest, pk: object) -> HttpResponse:
     dialogue, role = _get_dialogue_for_user(request, pk)
+    dialogue_record_look(
+        dialogue=dialogue, user=request.user, what="Opened the dialogue", path=request.path
+    )
     return _render_room(request, dialogue, role)
 
 
@@ -109,6 +124,9 @@ def dialogue_act(request: HttpRequest, pk: object) -> HttpResponse:
 @require_GET
 def dialogue_transcript(request: HttpRequest, pk: object) -> HttpResponse:
     dialogue, _role = _get_dialogue_for_user(request, pk)
+    dialogue_record_look(
+        dialogue=dialogue, user=request.user, what="Read the transcript", path=request.path
+    )
     state = dialogue_state(dialogue_id=dialogue.pk)
     return render(
         request,
@@ -121,3 +139,22 @@ def dialogue_transcript(request: HttpRequest, pk: object) -> HttpResponse:
             "ended": dialogue.ended_at,
         },
     )
+
+
+@login_required
+@require_POST
+def dialogue_therapist_invite(request: HttpRequest, pk: object) -> HttpResponse:
+    dialogue, _role = _get_dialogue_for_user(request, pk)
+    invite = request.POST.get("invite") == "yes"
+    try:
+        dialogue_invite_therapist(dialogue_id=dialogue.pk, user=request.user, invite=invite)
+    except DialogueError as error:
+        messages.error(request, error.reason)
+    else:
+        messages.success(
+            request,
+            "Your therapist can now watch this dialogue."
+            if invite
+            else "Your therapist no longer sees this dialogue.",
+        )
+    return redirect("dialogue:room", pk=dialogue.pk)

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from couples.models import Couple, User
-from couples.services import active_couple_for
+from couples.services import active_couple_for, therapist_view_record
 
 from .forms import (
     CaringGiftForm,
@@ -124,8 +124,16 @@ def _describe(entry: Entry, user: User) -> None:
 
 
 def _get_entry_for_user(request: HttpRequest, pk: object) -> Entry:
-    """The entry if the requester may see it; 404 otherwise (never 403: no hint it exists)."""
+    """The entry if the requester may see it; 404 otherwise (never 403: no hint it exists).
+    A therapist's look is recorded for the partners to see."""
     entry = get_object_or_404(_entries(request.user), pk=pk)
+    if request.user.is_therapist and entry.couple is not None:
+        therapist_view_record(
+            couple=entry.couple,
+            therapist=request.user,
+            what=f"{KINDS[entry.kind].label} by {entry.author}: “{entry.title}”",
+            path=request.path,
+        )
     return _with_rows([entry], request.user)[0]
 
 

@@ -15,7 +15,7 @@ from django.test import Client
 
 from couples.models import Couple, User
 from dialogue.models import Dialogue
-from dialogue.services import dialogue_start
+from dialogue.services import dialogue_invite_therapist, dialogue_start
 from imago_site.asgi import application
 
 ORIGIN = (b"origin", b"http://127.0.0.1")
@@ -84,6 +84,13 @@ async def open_socket(
 @pytest.fixture
 def dialogue(couple: Couple, alice: User) -> Dialogue:
     return dialogue_start(couple=couple, user=alice, topic="the dishes")
+
+
+@pytest.fixture
+def carol_invited(dialogue: Dialogue, alice: User, carol_consented: User) -> User:
+    """Carol, consented, and invited by Alice to watch `dialogue`."""
+    dialogue_invite_therapist(dialogue_id=dialogue.pk, user=alice, invite=True)
+    return carol_consented
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from django.utils import timezone
 from couples.models import Couple, User
 from couples.services import couple_leave, therapist_link_revoke
 from dialogue.models import Dialogue, Turn
+from dialogue.services import dialogue_invite_therapist
 
 from .conftest import Join, Party, open_socket
 
@@ -187,10 +188,10 @@ async def test_a_page_on_another_origin_cannot_open_the_socket(
     await ws.disconnect()
 
 
-async def test_a_consented_therapist_watches_live_but_cannot_act(
-    join: Join, dialogue: Dialogue, alice: User, bob: User, carol_consented: User
+async def test_an_invited_therapist_watches_live_but_cannot_act(
+    join: Join, dialogue: Dialogue, alice: User, bob: User, carol_invited: User
 ) -> None:
-    a, b, c = await join(alice), await join(bob), await join(carol_consented)
+    a, b, c = await join(alice), await join(bob), await join(carol_invited)
     await step(a, "request", "Can we talk now?", b, c)
     await c.act("accept", "Yes", last_seq=c.last_seq)
     error = await c.frame("error")
@@ -204,17 +205,45 @@ async def test_a_consented_therapist_watches_live_but_cannot_act(
     assert [t[1] for t in await _turns(dialogue)] == ["request"]
 
 
-async def test_revoking_consent_cuts_off_a_watching_therapist_at_once(
-    join: Join, couple: Couple, alice: User, bob: User, carol_consented: User
+async def _closed_code(party: Party) -> int:
+    output = await party.ws.receive_output(timeout=5)
+    while output["type"] != "websocket.close":
+        output = await party.ws.receive_output(timeout=5)
+    return output["code"]
+
+
+async def test_a_consented_therapist_not_invited_to_this_dialogue_is_refused(
+    dialogue: Dialogue, carol_consented: User
 ) -> None:
-    a, b, c = await join(alice), await join(bob), await join(carol_consented)
+    ok, _, ws = await open_socket(carol_consented, dialogue.pk)
+    assert not ok
+    await ws.disconnect()
+
+
+async def test_withdrawing_the_invitation_cuts_off_a_watching_therapist_at_once(
+    join: Join, dialogue: Dialogue, bob: User, carol_invited: User
+) -> None:
+    c = await join(carol_invited)
+    await sync_to_async(dialogue_invite_therapist)(dialogue_id=dialogue.pk, user=bob, invite=False)
+    assert await _closed_code(c) == 4403
+
+
+async def test_every_time_a_therapist_watches_is_recorded_for_the_partners(
+    join: Join, couple: Couple, carol_invited: User
+) -> None:
+    await join(carol_invited)
+    views = await sync_to_async(list)(couple.therapist_views.values_list("therapist", "what"))
+    assert views == [(carol_invited.pk, "Watched the live dialogue: “the dishes”")]
+
+
+async def test_revoking_consent_cuts_off_a_watching_therapist_at_once(
+    join: Join, couple: Couple, alice: User, bob: User, carol_invited: User
+) -> None:
+    a, b, c = await join(alice), await join(bob), await join(carol_invited)
     link = await sync_to_async(couple.therapist_links.get)()
     await sync_to_async(therapist_link_revoke)(link=link, by=bob)
     await step(a, "request", "Just the two of us now?", b)
-    closed = await c.ws.receive_output(timeout=5)
-    while closed["type"] != "websocket.close":
-        closed = await c.ws.receive_output(timeout=5)
-    assert closed["code"] == 4403
+    assert await _closed_code(c) == 4403
 
 
 async def test_the_ended_couples_dialogue_stays_readable_but_refuses_actions(

@@ -163,7 +163,7 @@ def test_an_ended_couples_dialogue_stays_readable_but_the_room_is_read_only(
     assert "the dishes" in client.get(reverse("dialogue:list")).content.decode()
 
 
-def test_a_consented_therapist_may_watch_and_one_without_consent_gets_a_404(
+def test_a_therapist_watches_only_with_both_consents_and_an_invitation_to_the_dialogue(
     client_for: ClientFor, dialogue: Dialogue, carol: User, alice: User, bob: User
 ) -> None:
     url = reverse("dialogue:room", args=[dialogue.pk])
@@ -171,9 +171,41 @@ def test_a_consented_therapist_may_watch_and_one_without_consent_gets_a_404(
     link = therapist_link_create(couple=dialogue.couple, therapist=carol, by=alice)
     assert client_for(carol).get(url).status_code == 404  # one consent is not enough
     therapist_consent_give(link=link, partner=bob)
+    assert client_for(carol).get(url).status_code == 404  # nor consent without an invitation
+    bob_room = client_for(bob).get(url).content.decode()
+    assert "Invite Carol to watch" in bob_room
+    client_for(bob).post(reverse("dialogue:therapist", args=[dialogue.pk]), {"invite": "yes"})
     page = client_for(carol).get(url).content.decode()
     assert "You are observing" in page
     assert 'id="turn-form"' not in page
+    client_for(alice).post(reverse("dialogue:therapist", args=[dialogue.pk]), {"invite": "no"})
+    assert client_for(carol).get(url).status_code == 404
+
+
+def test_every_look_a_therapist_takes_is_recorded_and_shown_to_the_partners(
+    client_for: ClientFor, dialogue: Dialogue, alice: User, carol_invited: User
+) -> None:
+    carol = client_for(carol_invited)
+    carol.get(reverse("dialogue:room", args=[dialogue.pk]))
+    carol.get(reverse("dialogue:transcript", args=[dialogue.pk]))
+    client_for(alice).get(reverse("dialogue:room", args=[dialogue.pk]))  # partners: not recorded
+    couple_page = client_for(alice).get(reverse("couple_detail", args=[dialogue.couple_id]))
+    body = couple_page.content.decode()
+    assert "What your therapist looked at" in body
+    assert "Opened the dialogue: “the dishes”" in body
+    assert "Read the transcript: “the dishes”" in body
+    assert dialogue.couple.therapist_views.count() == 2
+
+
+def test_inviting_a_therapist_needs_a_consented_one_and_a_partner_asking(
+    client_for: ClientFor, dialogue: Dialogue, alice: User, mallory: User
+) -> None:
+    url = reverse("dialogue:therapist", args=[dialogue.pk])
+    response = client_for(alice).post(url, {"invite": "yes"}, follow=True)
+    assert "Link your therapist on your couple page first" in response.content.decode()
+    assert client_for(mallory).post(url, {"invite": "yes"}).status_code == 404
+    dialogue.refresh_from_db()
+    assert dialogue.therapist_invited_at is None
 
 
 def test_the_room_costs_the_same_queries_with_three_turns_or_thirty(
@@ -199,12 +231,14 @@ def test_the_room_costs_the_same_queries_with_three_turns_or_thirty(
     assert "Correction 8" in page
 
 
-def test_a_consented_therapist_lists_the_couples_dialogues_but_cannot_start_one(
-    client_for: ClientFor, dialogue: Dialogue, carol_consented: User
+def test_a_therapist_lists_only_dialogues_shared_with_her_and_cannot_start_one(
+    client_for: ClientFor, dialogue: Dialogue, alice: User, carol_invited: User
 ) -> None:
-    page = client_for(carol_consented).get(reverse("dialogue:list")).content.decode()
+    dialogue_start(couple=dialogue.couple, user=alice, topic="our holidays")
+    page = client_for(carol_invited).get(reverse("dialogue:list")).content.decode()
     assert "the dishes" in page
+    assert "our holidays" not in page
     assert "Start a dialogue" not in page
-    response = client_for(carol_consented).post(reverse("dialogue:start"), {"topic": "x"})
+    response = client_for(carol_invited).post(reverse("dialogue:start"), {"topic": "x"})
     assert response.status_code == 302
-    assert Dialogue.objects.count() == 1
+    assert Dialogue.objects.count() == 2

@@ -82,6 +82,10 @@ def test_the_therapist_reads_only_entries_shared_with_the_therapist(
     assert "Temperature reading" in page and "Update sharing" not in page
     assert client.get(reverse("exercises:entry", args=[partner_only.pk])).status_code == 404
     assert client.get(reverse("exercises:edit", args=[for_therapist.pk])).status_code == 404
+    # Every look is on the partners' record; the partner-only entry left no trace there.
+    looks = list(couple.therapist_views.values_list("what", flat=True))
+    assert looks and all(for_therapist.title in what for what in looks)
+    assert "Daily temperature reading by Alice" in looks[0]
 
 
 def test_an_exercise_page_keeps_its_query_count_with_hundreds_of_entries(
