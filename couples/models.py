@@ -121,6 +121,11 @@ class Couple(models.Model):
     def is_active(self) -> bool:
         return self.ended_at is None
 
+    @property
+    def group_name(self) -> str:
+        """Channel-layer group of every live socket showing this couple's data."""
+        return f"couple-{self.pk}"
+
     def partner_of(self, user: User) -> User | None:
         """The other partner; uses prefetched partners when available."""
         for partner in self.partners.all():

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
@@ -19,6 +21,18 @@ from .models import (
     User,
     normalize_code,
 )
+
+
+def _announce_access_change(couple: Couple) -> None:
+    """After commit, tell the couple's live sockets that who may see what has changed."""
+    group = couple.group_name
+
+    def send() -> None:
+        layer = get_channel_layer()
+        if layer is not None:
+            async_to_sync(layer.group_send)(group, {"type": "access.changed"})
+
+    transaction.on_commit(send)
 
 
 class CoupleError(Exception):
@@ -150,6 +164,7 @@ def couple_leave(*, couple: Couple, user: User) -> None:
         couple.ended_by = user
         couple.save(update_fields=["ended_at", "ended_by"])
         couple.memberships.update(active=False)
+        _announce_access_change(couple)
 
 
 class AccessRole:
@@ -205,6 +220,7 @@ def therapist_link_revoke(*, link: TherapistLink, by: User) -> None:
             link.revoked_at = timezone.now()
             link.revoked_by = by
             link.save(update_fields=["revoked_at", "revoked_by"])
+            _announce_access_change(link.couple)
 
 
 def therapist_view_record(*, couple: Couple, therapist: User, what: str, path: str = "") -> None:

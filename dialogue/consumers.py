@@ -31,6 +31,13 @@ MSG_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 RESYNC_CODES = {"conflict", "not_your_turn", "wrong_step", "paused", "ended", "read_only"}
 
 
+def _scalar_fields(message: dict[str, Any]) -> bool:
+    """JSON can carry lists and objects where the form expects text; refuse them up front."""
+    texts_ok = all(isinstance(message.get(key), str | None) for key in ("action", "text", "at"))
+    last_seq = message.get("last_seq")
+    return texts_ok and (last_seq is None or (type(last_seq) is int))
+
+
 class DialogueConsumer(AsyncWebsocketConsumer):
     async def connect(self) -> None:
         self.user = self.scope["user"]
@@ -59,7 +66,11 @@ class DialogueConsumer(AsyncWebsocketConsumer):
             await database_sync_to_async(dialogue_record_look)(
                 dialogue=dialogue, user=self.user, what="Watched the live dialogue"
             )
+        # The couple's group carries access changes made in `couples` (consent revoked,
+        # couple ended) to every dialogue socket of the couple.
+        self.couple_group = dialogue.couple.group_name
         await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.channel_layer.group_add(self.couple_group, self.channel_name)
         await self.accept()
         await self._send_state()
         await self._presence("join")
@@ -68,6 +79,7 @@ class DialogueConsumer(AsyncWebsocketConsumer):
         if hasattr(self, "group"):
             await self._presence("leave")
             await self.channel_layer.group_discard(self.group, self.channel_name)
+            await self.channel_layer.group_discard(self.couple_group, self.channel_name)
 
     # --- From the client -----------------------------------------------------------------------
 
@@ -98,11 +110,19 @@ class DialogueConsumer(AsyncWebsocketConsumer):
         elif kind == "typing":
             await self._typing()
         elif kind == "sync":
-            await self._send_state(in_reply_to=msg_id)
+            if not await self._cut_off_if_no_longer_allowed():
+                await self._send_state(in_reply_to=msg_id)
         else:
             await self._error("unknown_type", "Unknown message type.", in_reply_to=msg_id)
 
     async def _action(self, message: dict[str, Any], msg_id: str) -> None:
+        if not _scalar_fields(message):
+            await self._error(
+                "bad_message",
+                "action, text and at must be text, and last_seq a whole number.",
+                in_reply_to=msg_id,
+            )
+            return
         form = TurnForm(message)
         try:
             if not form.is_valid():
@@ -130,15 +150,13 @@ class DialogueConsumer(AsyncWebsocketConsumer):
 
     # --- From the group ------------------------------------------------------------------------
 
-    async def dialogue_recheck(self, event: dict[str, Any]) -> None:
-        if self.observer and not await self._still_allowed():
-            # The invitation to this dialogue was withdrawn: the therapist leaves at once.
-            await self.close(code=4403)
+    async def access_changed(self, event: dict[str, Any]) -> None:
+        """Consent revoked, couple ended, invitation withdrawn: a therapist who may no longer
+        watch leaves at once."""
+        await self._cut_off_if_no_longer_allowed()
 
     async def dialogue_turn(self, event: dict[str, Any]) -> None:
-        if self.observer and not await self._still_allowed():
-            # Consent was revoked: the therapist's access ends at once, mid-session too.
-            await self.close(code=4403)
+        if await self._cut_off_if_no_longer_allowed():
             return
         mine = event["turn"]["author"]["id"] == self.user.pk
         await self._send_turn(
@@ -160,9 +178,16 @@ class DialogueConsumer(AsyncWebsocketConsumer):
         if event["person"]["id"] != self.user.pk:
             await self._send({"type": "typing", "user": event["person"]})
 
-    async def _still_allowed(self) -> bool:
+    async def _cut_off_if_no_longer_allowed(self) -> bool:
+        """Partners keep their access; an observer's is checked again, and a socket whose
+        access has ended is closed with 4403. True if it was closed."""
+        if not self.observer:
+            return False
         access = await database_sync_to_async(dialogue_access)(user=self.user, pk=self.dialogue_id)
-        return access is not None
+        if access is None:
+            await self.close(code=4403)
+            return True
+        return False
 
     # --- To the client -------------------------------------------------------------------------
 

@@ -4,10 +4,10 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
-from couples.models import Couple, User
+from couples.models import Couple, TherapistLink, User
 
 from . import flow
 
@@ -19,11 +19,19 @@ class DialogueQuerySet(models.QuerySet["Dialogue"]):
         used by views and the consumer alike."""
         if not user.is_authenticated:
             return self.none()
+        # An invitation counts only for the therapist it names, and only if it was made under
+        # the link in force now: revoking and re-linking does not revive old invitations.
+        live_link_since = (
+            TherapistLink.objects.in_force()
+            .filter(couple=OuterRef("couple"), therapist=user)
+            .values("created_at")[:1]
+        )
         return self.filter(
             Q(couple__in=Couple.objects.for_member(user).values("pk"))
             | Q(
                 couple__in=Couple.objects.for_therapist(user).values("pk"),
-                therapist_invited_at__isnull=False,
+                invited_therapist=user,
+                therapist_invited_at__gte=Subquery(live_link_since),
             )
         )
 
@@ -59,6 +67,9 @@ class Dialogue(models.Model):
     updated_at = models.DateTimeField(default=timezone.now)
     ended_at = models.DateTimeField(null=True, blank=True)
     # A consented therapist sees a dialogue only once a partner invites them to it.
+    invited_therapist = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     therapist_invited_at = models.DateTimeField(null=True, blank=True)
     therapist_invited_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

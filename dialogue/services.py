@@ -297,20 +297,20 @@ def dialogue_invite_therapist(*, dialogue_id: object, user: User, invite: bool) 
         couple = dialogue.couple
         if not couple.is_active or not couple.memberships.filter(user=user, active=True).exists():
             raise DialogueError("read_only", "Only a partner in an active couple can do that.")
-        if invite:
-            if dialogue_therapist(dialogue=dialogue) is None:
-                raise DialogueError(
-                    "no_therapist",
-                    "Link your therapist on your couple page first; both of you must consent.",
-                )
-            dialogue.therapist_invited_at = timezone.now()
-            dialogue.therapist_invited_by = user
-        else:
-            dialogue.therapist_invited_at = None
-            dialogue.therapist_invited_by = None
-        dialogue.save(update_fields=["therapist_invited_at", "therapist_invited_by"])
+        therapist = dialogue_therapist(dialogue=dialogue) if invite else None
+        if invite and therapist is None:
+            raise DialogueError(
+                "no_therapist",
+                "Link your therapist on your couple page first; both of you must consent.",
+            )
+        dialogue.invited_therapist = therapist
+        dialogue.therapist_invited_at = timezone.now() if invite else None
+        dialogue.therapist_invited_by = user if invite else None
+        dialogue.save(
+            update_fields=["invited_therapist", "therapist_invited_at", "therapist_invited_by"]
+        )
         group = dialogue.group_name
-        transaction.on_commit(lambda: _broadcast(group, {"type": "dialogue.recheck"}))
+        transaction.on_commit(lambda: _broadcast(group, {"type": "access.changed"}))
 
 
 def dialogue_record_look(*, dialogue: Dialogue, user: User, what: str, path: str = "") -> None:

@@ -6,7 +6,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from couples.services import active_couple_for
+from couples.services import active_couple_for, therapist_view_record
 
 from . import flow
 from .forms import DialogueStartForm, TurnForm
@@ -50,7 +50,17 @@ def _list_context(request: HttpRequest, start_form: DialogueStartForm) -> dict[s
 @login_required
 @require_GET
 def dialogue_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "dialogue/list.html", _list_context(request, DialogueStartForm()))
+    context = _list_context(request, DialogueStartForm())
+    if request.user.is_therapist:
+        shown = [*context["open"], *context["finished"]]
+        for couple in {dialogue.couple for dialogue in shown}:
+            therapist_view_record(
+                couple=couple,
+                therapist=request.user,
+                what="The list of dialogues shared with you",
+                path=request.path,
+            )
+    return render(request, "dialogue/list.html", context)
 
 
 @login_required
@@ -88,7 +98,10 @@ def _render_room(
     )
     if role != flow.Role.OBSERVER and dialogue.couple.is_active:
         context["therapist"] = dialogue_therapist(dialogue=dialogue)
-        context["therapist_invited"] = dialogue.therapist_invited_at is not None
+        context["therapist_invited"] = (
+            context["therapist"] is not None
+            and dialogue.invited_therapist_id == context["therapist"].pk
+        )
     return render(request, "dialogue/room.html", context, status=status)
 
 

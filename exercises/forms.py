@@ -380,6 +380,11 @@ class VisionMergeForm(forms.Form):
         }
 
 
+# The range of dates a filter or calendar accepts; the edges of `date` would overflow.
+FIRST_DAY = date(1900, 1, 1)
+LAST_DAY = date(9998, 12, 31)
+
+
 class HistoryFilterForm(forms.Form):
     kind = forms.ChoiceField(
         label="Exercise", choices=[("", "All exercises"), *Kind.choices], required=False
@@ -393,6 +398,9 @@ class HistoryFilterForm(forms.Form):
 
     def clean(self) -> dict:
         data = super().clean()
+        for name in ("date_from", "date_to"):
+            if data.get(name) and not FIRST_DAY <= data[name] <= LAST_DAY:
+                self.add_error(name, f"Choose a date between {FIRST_DAY.year} and {LAST_DAY.year}.")
         if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
             self.add_error("date_to", "“To” must be on or after “From”.")
         return data

@@ -242,7 +242,11 @@ def request_choose_gift(*, entry: Entry, by: User, item_id: object) -> RequestIt
     """The receiving partner chooses one of the three requests to give as a gift."""
     with transaction.atomic():
         entry = _open_request(entry=entry, by=by)
-        item = entry.request.items.filter(pk=item_id).first() if str(item_id).isdigit() else None
+        raw = str(item_id)
+        # isdigit() alone accepts "²" and other digits int() refuses.
+        item = (
+            entry.request.items.filter(pk=raw).first() if raw.isascii() and raw.isdigit() else None
+        )
         if item is None:
             raise ExerciseError("Choose one of the three requests.")
         now = timezone.now()

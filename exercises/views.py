@@ -20,6 +20,8 @@ from couples.models import Couple, User
 from couples.services import active_couple_for, therapist_view_record
 
 from .forms import (
+    FIRST_DAY,
+    LAST_DAY,
     CaringGiftForm,
     FollowThroughForm,
     HistoryFilterForm,
@@ -313,11 +315,22 @@ def _forms_valid(forms: dict[str, object]) -> bool:
     return all(results)
 
 
+def _record_therapist_looks(request: HttpRequest, entries: list[Entry], what: str) -> None:
+    """A therapist's look at a list is recorded once for each couple whose entries it shows."""
+    if request.user.is_therapist:
+        for couple in {entry.couple for entry in entries if entry.couple is not None}:
+            therapist_view_record(
+                couple=couple, therapist=request.user, what=what, path=request.get_full_path()
+            )
+
+
 def _kind_entries(request: HttpRequest, spec: KindSpec) -> tuple[object, list[Entry]]:
     page = Paginator(_entries(request.user).filter(kind=spec.kind), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
-    return page, _with_rows(list(page.object_list), request.user)
+    entries = list(page.object_list)
+    _record_therapist_looks(request, entries, f"{spec.label_plural}: a page of the list")
+    return page, _with_rows(entries, request.user)
 
 
 def _kind_extras(request: HttpRequest, spec: KindSpec) -> dict[str, object]:
@@ -656,6 +669,8 @@ def _temperature_calendar(request: HttpRequest) -> dict[str, object]:
     try:
         year, month = (int(part) for part in request.GET.get("month", "").split("-"))
         first = date(year, month, 1)
+        if not FIRST_DAY <= first <= LAST_DAY:
+            raise ValueError(first)
     except ValueError:
         first = today.replace(day=1)
     weeks = calendar.Calendar(firstweekday=0).monthdatescalendar(first.year, first.month)
@@ -666,10 +681,15 @@ def _temperature_calendar(request: HttpRequest) -> dict[str, object]:
             kind=Kind.TEMPERATURE,
             temperature__reading_on__range=(weeks[0][0], weeks[-1][-1]),
         )
-        .select_related("temperature", "author")
+        .select_related("temperature", "author", "couple")
         .order_by("temperature__reading_on", "created_at")
     ):
         readings[entry.temperature.reading_on].append(entry)
+    _record_therapist_looks(
+        request,
+        [entry for day in readings.values() for entry in day],
+        f"Daily temperature readings: the calendar of {first:%B %Y}",
+    )
     previous = (first - timedelta(days=1)).replace(day=1)
     following = (first + timedelta(days=32)).replace(day=1)
     return {

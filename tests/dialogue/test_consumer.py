@@ -13,7 +13,12 @@ from asgiref.sync import sync_to_async
 from django.utils import timezone
 
 from couples.models import Couple, User
-from couples.services import couple_leave, therapist_link_revoke
+from couples.services import (
+    couple_leave,
+    therapist_consent_give,
+    therapist_link_create,
+    therapist_link_revoke,
+)
 from dialogue.models import Dialogue, Turn
 from dialogue.services import dialogue_invite_therapist
 
@@ -242,8 +247,51 @@ async def test_revoking_consent_cuts_off_a_watching_therapist_at_once(
     a, b, c = await join(alice), await join(bob), await join(carol_invited)
     link = await sync_to_async(couple.therapist_links.get)()
     await sync_to_async(therapist_link_revoke)(link=link, by=bob)
+    assert await _closed_code(c) == 4403  # without waiting for anyone to act
     await step(a, "request", "Just the two of us now?", b)
+
+
+async def test_a_couple_ending_cuts_off_a_watching_therapist_at_once(
+    join: Join, couple: Couple, alice: User, carol_invited: User
+) -> None:
+    c = await join(carol_invited)
+    await sync_to_async(couple_leave)(couple=couple, user=alice)
     assert await _closed_code(c) == 4403
+
+
+async def test_a_therapist_whose_access_ended_gets_no_state_by_asking_for_it(
+    join: Join, couple: Couple, bob: User, carol_invited: User
+) -> None:
+    c = await join(carol_invited)
+    # Revoked in the database directly, so no broadcast warns her socket: the sync must check.
+    await sync_to_async(couple.therapist_links.update)(revoked_at=timezone.now())
+    await c.send({"type": "sync"})
+    assert await _closed_code(c) == 4403
+
+
+async def test_a_new_therapist_does_not_inherit_invitations_made_for_the_previous_one(
+    dialogue: Dialogue, couple: Couple, alice: User, bob: User, carol_invited: User
+) -> None:
+    link = await sync_to_async(couple.therapist_links.get)()
+    await sync_to_async(therapist_link_revoke)(link=link, by=bob)
+    dave = await sync_to_async(User.objects.create_user)(
+        "dave@example.com", "x", display_name="Dave", role=User.Role.THERAPIST
+    )
+    new_link = await sync_to_async(therapist_link_create)(couple=couple, therapist=dave, by=alice)
+    await sync_to_async(therapist_consent_give)(link=new_link, partner=bob)
+    for therapist in (dave, carol_invited):
+        ok, _, ws = await open_socket(therapist, dialogue.pk)
+        assert not ok
+        await ws.disconnect()
+    # Carol linked again does not get her old invitation back either.
+    await sync_to_async(therapist_link_revoke)(link=new_link, by=bob)
+    again = await sync_to_async(therapist_link_create)(
+        couple=couple, therapist=carol_invited, by=alice
+    )
+    await sync_to_async(therapist_consent_give)(link=again, partner=bob)
+    ok, _, ws = await open_socket(carol_invited, dialogue.pk)
+    assert not ok
+    await ws.disconnect()
 
 
 async def test_the_ended_couples_dialogue_stays_readable_but_refuses_actions(
@@ -278,6 +326,10 @@ BAD_INPUTS = [
     (_action(action="send", text="too early"), "wrong_step"),
     (_action(action="request", text="hi", at="soon"), "bad_time"),
     (_action(action="request", text="x" * 40_000), "too_large"),
+    (_action(action="propose", text="hi", at=5), "bad_message"),
+    (_action(action="request", text={"a": 1}), "bad_message"),
+    (_action(action=["request"], text="hi"), "bad_message"),
+    (_action(action="request", text="hi", last_seq="0; drop"), "bad_message"),
 ]
 
 

@@ -238,6 +238,9 @@ def test_a_therapist_lists_only_dialogues_shared_with_her_and_cannot_start_one(
     page = client_for(carol_invited).get(reverse("dialogue:list")).content.decode()
     assert "the dishes" in page
     assert "our holidays" not in page
+    assert list(dialogue.couple.therapist_views.values_list("what", flat=True)) == [
+        "The list of dialogues shared with you"
+    ]
     assert "Start a dialogue" not in page
     response = client_for(carol_invited).post(reverse("dialogue:start"), {"topic": "x"})
     assert response.status_code == 302

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from django.urls import reverse
 from django.utils import timezone
 
@@ -113,6 +114,19 @@ def test_a_gift_id_from_another_request_is_refused(
     response = client_for(bob).post(
         reverse("exercises:request_gift", args=[entry.pk]), {"item": foreign.pk}, headers=HX
     )
+    assert "Choose one of the three requests" in response.content.decode()
+    assert not RequestItem.objects.filter(chosen_at__isnull=False).exists()
+
+
+@pytest.mark.parametrize("item", ["²", "", "1.5", "-1", "9" * 30])
+def test_a_malformed_gift_id_is_refused_with_a_message(
+    item: str, couple: Couple, alice: User, bob: User, client_for: ClientFor
+) -> None:
+    entry = create_entry(alice, Kind.REQUEST, Visibility.PARTNER)
+    response = client_for(bob).post(
+        reverse("exercises:request_gift", args=[entry.pk]), {"item": item}, headers=HX
+    )
+    assert response.status_code in (200, 400)
     assert "Choose one of the three requests" in response.content.decode()
     assert not RequestItem.objects.filter(chosen_at__isnull=False).exists()
 

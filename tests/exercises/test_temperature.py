@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from django.urls import reverse
 from django.utils import timezone
 
@@ -75,3 +76,25 @@ def test_the_calendar_moves_between_months(
     assert "?month=2026-02" in page and "?month=2026-04" in page
     fallback = client_for(alice).get(PAGE, {"month": "garbage"}).content.decode()
     assert f"Readings in {timezone.localdate():%B %Y}" in fallback
+
+
+@pytest.mark.parametrize("month", ["9999-12", "1-1", "0001-01", "2026-13", "x-y", "2026"])
+def test_a_calendar_month_out_of_range_falls_back_to_this_month(
+    month: str, couple: Couple, alice: User, client_for: ClientFor
+) -> None:
+    response = client_for(alice).get(
+        reverse("exercises:kind", args=["temperature"]), {"month": month}
+    )
+    assert response.status_code == 200
+    assert timezone.localdate().strftime("%B %Y") in response.content.decode()
+
+
+def test_a_therapists_look_at_the_calendar_is_recorded_for_the_couple(
+    couple: Couple, alice: User, carol_consented: User, client_for: ClientFor
+) -> None:
+    create_entry(alice, Kind.TEMPERATURE, Visibility.THERAPIST)
+    create_entry(alice, Kind.TEMPERATURE, Visibility.PARTNER)
+    client_for(carol_consented).get(reverse("exercises:kind", args=["temperature"]))
+    looks = list(couple.therapist_views.values_list("what", flat=True))
+    assert len(looks) == 2  # the list page and its calendar, each recorded
+    assert any("calendar" in what for what in looks)

@@ -94,3 +94,13 @@ def test_timeline_queries_do_not_grow_with_hundreds_of_entries(
         response = client.get(HISTORY, {"page": 2})
     assert "Page 2 of 31" in response.content.decode()
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_a_date_at_the_edge_of_the_calendar_is_explained_not_a_crash(
+    couple: Couple, alice: User, client_for: ClientFor
+) -> None:
+    response = client_for(alice).get(
+        reverse("exercises:history"), {"date_to": "9999-12-31", "date_from": "0001-01-01"}
+    )
+    assert response.status_code == 200
+    assert "Choose a date between 1900 and 9998" in response.content.decode()

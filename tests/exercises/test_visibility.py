@@ -195,3 +195,14 @@ def test_an_entry_written_while_single_can_be_shared_once_paired(
     pair(alice, bob)
     client_for(alice).post(reverse("exercises:visibility", args=[entry.pk]), {"visibility": "1"})
     assert client_for(bob).get(reverse("exercises:entry", args=[entry.pk])).status_code == 200
+
+
+def test_a_therapists_look_at_an_exercise_list_is_recorded_for_the_couple(
+    couple: Couple, alice: User, carol_consented: User, client_for: ClientFor
+) -> None:
+    create_entry(alice, Kind.APPRECIATION, Visibility.THERAPIST)
+    page = client_for(carol_consented).get(reverse("exercises:kind", args=["appreciation"]))
+    assert page.status_code == 200
+    assert list(couple.therapist_views.values_list("what", flat=True)) == [
+        "Appreciations: a page of the list"
+    ]
