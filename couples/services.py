@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+
+from imago_site.events import send_event_on_commit
 
 from .models import (
     Couple,
@@ -21,18 +21,6 @@ from .models import (
     User,
     normalize_code,
 )
-
-
-def _announce_access_change(couple: Couple) -> None:
-    """After commit, tell the couple's live sockets that who may see what has changed."""
-    group = couple.group_name
-
-    def send() -> None:
-        layer = get_channel_layer()
-        if layer is not None:
-            async_to_sync(layer.group_send)(group, {"type": "access.changed"})
-
-    transaction.on_commit(send)
 
 
 class CoupleError(Exception):
@@ -164,7 +152,8 @@ def couple_leave(*, couple: Couple, user: User) -> None:
         couple.ended_by = user
         couple.save(update_fields=["ended_at", "ended_by"])
         couple.memberships.update(active=False)
-        _announce_access_change(couple)
+        # Live sockets showing this couple's data re-check who may still see it.
+        send_event_on_commit(couple.group_name, {"type": "access.changed"})
 
 
 class AccessRole:
@@ -220,7 +209,7 @@ def therapist_link_revoke(*, link: TherapistLink, by: User) -> None:
             link.revoked_at = timezone.now()
             link.revoked_by = by
             link.save(update_fields=["revoked_at", "revoked_by"])
-            _announce_access_change(link.couple)
+            send_event_on_commit(link.couple.group_name, {"type": "access.changed"})
 
 
 def therapist_view_record(*, couple: Couple, therapist: User, what: str, path: str = "") -> None:
@@ -229,3 +218,11 @@ def therapist_view_record(*, couple: Couple, therapist: User, what: str, path: s
     TherapistView.objects.create(
         couple=couple, therapist=therapist, what=what[:200], path=path[:300]
     )
+
+
+def therapist_list_look_record(
+    *, therapist: User, couples: set[Couple], what: str, path: str = ""
+) -> None:
+    """A therapist's look at a list is recorded once for each couple whose data it shows."""
+    for couple in couples:
+        therapist_view_record(couple=couple, therapist=therapist, what=what, path=path)

@@ -7,13 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.db import transaction
 from django.utils import timezone
 
 from couples.models import Couple, TherapistLink, User
 from couples.services import AccessRole, couple_access_role, therapist_view_record
+from imago_site.events import send_event_on_commit
 
 from . import flow
 from .models import Dialogue, Turn
@@ -258,22 +257,16 @@ def turn_submit(
         dialogue.save()
         result = TurnResult(turn=turn_as_dict(turn), dialogue=dialogue_snapshot(dialogue=dialogue))
         group = dialogue.group_name
-        transaction.on_commit(
-            lambda: _broadcast_turn(group=group, result=result, client_msg_id=client_msg_id)
+        send_event_on_commit(
+            group,
+            {
+                "type": "dialogue.turn",
+                "turn": result.turn,
+                "dialogue": result.dialogue,
+                "msg_id": client_msg_id,
+            },
         )
         return result
-
-
-def _broadcast_turn(*, group: str, result: TurnResult, client_msg_id: str) -> None:
-    _broadcast(
-        group,
-        {
-            "type": "dialogue.turn",
-            "turn": result.turn,
-            "dialogue": result.dialogue,
-            "msg_id": client_msg_id,
-        },
-    )
 
 
 def dialogue_therapist(*, dialogue: Dialogue) -> User | None:
@@ -309,8 +302,7 @@ def dialogue_invite_therapist(*, dialogue_id: object, user: User, invite: bool) 
         dialogue.save(
             update_fields=["invited_therapist", "therapist_invited_at", "therapist_invited_by"]
         )
-        group = dialogue.group_name
-        transaction.on_commit(lambda: _broadcast(group, {"type": "access.changed"}))
+        send_event_on_commit(dialogue.group_name, {"type": "access.changed"})
 
 
 def dialogue_record_look(*, dialogue: Dialogue, user: User, what: str, path: str = "") -> None:
@@ -319,9 +311,3 @@ def dialogue_record_look(*, dialogue: Dialogue, user: User, what: str, path: str
         therapist_view_record(
             couple=dialogue.couple, therapist=user, what=f"{what}: “{dialogue.topic}”", path=path
         )
-
-
-def _broadcast(group: str, event: dict[str, Any]) -> None:
-    layer = get_channel_layer()
-    if layer is not None:
-        async_to_sync(layer.group_send)(group, event)

@@ -6,7 +6,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from couples.services import active_couple_for, therapist_view_record
+from couples.services import active_couple_for, therapist_list_look_record
 
 from . import flow
 from .forms import DialogueStartForm, TurnForm
@@ -52,14 +52,12 @@ def _list_context(request: HttpRequest, start_form: DialogueStartForm) -> dict[s
 def dialogue_list(request: HttpRequest) -> HttpResponse:
     context = _list_context(request, DialogueStartForm())
     if request.user.is_therapist:
-        shown = [*context["open"], *context["finished"]]
-        for couple in {dialogue.couple for dialogue in shown}:
-            therapist_view_record(
-                couple=couple,
-                therapist=request.user,
-                what="The list of dialogues shared with you",
-                path=request.path,
-            )
+        therapist_list_look_record(
+            therapist=request.user,
+            couples={dialogue.couple for dialogue in [*context["open"], *context["finished"]]},
+            what="The list of dialogues shared with you",
+            path=request.path,
+        )
     return render(request, "dialogue/list.html", context)
 
 

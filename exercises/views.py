@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from couples.models import Couple, User
-from couples.services import active_couple_for, therapist_view_record
+from couples.services import active_couple_for, therapist_list_look_record, therapist_view_record
 
 from .forms import (
     FIRST_DAY,
@@ -316,12 +316,13 @@ def _forms_valid(forms: dict[str, object]) -> bool:
 
 
 def _record_therapist_looks(request: HttpRequest, entries: list[Entry], what: str) -> None:
-    """A therapist's look at a list is recorded once for each couple whose entries it shows."""
     if request.user.is_therapist:
-        for couple in {entry.couple for entry in entries if entry.couple is not None}:
-            therapist_view_record(
-                couple=couple, therapist=request.user, what=what, path=request.get_full_path()
-            )
+        therapist_list_look_record(
+            therapist=request.user,
+            couples={entry.couple for entry in entries if entry.couple is not None},
+            what=what,
+            path=request.get_full_path(),
+        )
 
 
 def _kind_entries(request: HttpRequest, spec: KindSpec) -> tuple[object, list[Entry]]:
