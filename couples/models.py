@@ -176,6 +176,12 @@ def _default_expiry() -> object:
     return timezone.now() + timedelta(days=settings.INVITATION_VALID_DAYS)
 
 
+class InvitationQuerySet(models.QuerySet["Invitation"]):
+    def open(self) -> InvitationQuerySet:
+        """Neither accepted nor revoked (it may still have expired)."""
+        return self.filter(accepted_at__isnull=True, revoked_at__isnull=True)
+
+
 class Invitation(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", "Waiting for your partner"
@@ -201,6 +207,8 @@ class Invitation(models.Model):
         related_name="invitations_accepted",
     )
     couple = models.ForeignKey(Couple, null=True, blank=True, on_delete=models.SET_NULL)
+
+    objects = InvitationQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]

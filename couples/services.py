@@ -47,12 +47,9 @@ def invitation_create(*, inviter: User) -> Invitation:
         if active_couple_for(inviter):
             raise CoupleError("You're already in a couple. Leave it first to invite someone new.")
         # One live invitation at a time: a new one replaces any earlier, still-pending one.
-        Invitation.objects.filter(
-            inviter=inviter,
-            accepted_at__isnull=True,
-            revoked_at__isnull=True,
-            expires_at__gt=timezone.now(),
-        ).update(revoked_at=timezone.now())
+        Invitation.objects.open().filter(inviter=inviter, expires_at__gt=timezone.now()).update(
+            revoked_at=timezone.now()
+        )
         now = timezone.now()
         return Invitation.objects.create(
             inviter=inviter,
@@ -132,11 +129,9 @@ def invitation_accept(*, user: User, token: str = "", code: str = "") -> Couple:
         invitation.couple = couple
         invitation.save(update_fields=["accepted_at", "accepted_by", "couple"])
         # Neither partner's other invitations may pair them a second time.
-        Invitation.objects.filter(
-            inviter__in=[user, invitation.inviter],
-            accepted_at__isnull=True,
-            revoked_at__isnull=True,
-        ).update(revoked_at=now)
+        Invitation.objects.open().filter(inviter__in=[user, invitation.inviter]).update(
+            revoked_at=now
+        )
     cache.delete(attempts_key)
     return couple
 

@@ -31,6 +31,10 @@ def _get_couple_for_user(request: HttpRequest, pk: object) -> Couple:
     )
 
 
+def _latest_open_invitation(user: User) -> Invitation | None:
+    return Invitation.objects.open().filter(inviter=user).order_by("-created_at").first()
+
+
 def _safe_next(request: HttpRequest) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
     allowed = url_has_allowed_host_and_scheme(
@@ -50,13 +54,7 @@ def home(request: HttpRequest) -> HttpResponse:
     elif request.user.is_therapist:
         context["clients"] = Couple.objects.for_therapist(request.user).prefetch_related("partners")
     else:
-        context["invitation"] = (
-            Invitation.objects.filter(
-                inviter=request.user, accepted_at__isnull=True, revoked_at__isnull=True
-            )
-            .order_by("-created_at")
-            .first()
-        )
+        context["invitation"] = _latest_open_invitation(request.user)
         context["join_form"] = JoinByCodeForm()
         context["past_couples"] = (
             Couple.objects.for_member(request.user)
@@ -139,16 +137,25 @@ def join_by_code(request: HttpRequest) -> HttpResponse:
             messages.success(request, "You're now paired. Welcome to Imago together.")
             return redirect("home")
     template = "couples/home.html#join-form" if request.htmx else "couples/home.html"
-    invitation = Invitation.objects.filter(
-        inviter=request.user, accepted_at__isnull=True, revoked_at__isnull=True
-    ).first()
     status = 200 if request.htmx else 400
-    return render(
-        request,
-        template,
-        {"join_form": form, "couple": active_couple_for(request.user), "invitation": invitation},
-        status=status,
-    )
+    context = {
+        "join_form": form,
+        "couple": active_couple_for(request.user),
+        "invitation": _latest_open_invitation(request.user),
+    }
+    return render(request, template, context, status=status)
+
+
+def _render_detail(
+    request: HttpRequest, couple: Couple, therapist_form: TherapistLinkForm, status: int = 200
+) -> HttpResponse:
+    context = {
+        "couple": couple,
+        "partner": couple.partner_of(request.user),
+        "therapist_form": therapist_form,
+        **_therapist_context(couple, request.user),
+    }
+    return render(request, "couples/detail.html", context, status=status)
 
 
 def _therapist_context(couple: Couple, user: User) -> dict[str, object]:
@@ -171,11 +178,7 @@ def _therapist_context(couple: Couple, user: User) -> dict[str, object]:
 @login_required
 @require_GET
 def couple_detail(request: HttpRequest, pk: object) -> HttpResponse:
-    couple = _get_couple_for_user(request, pk)
-    context = {"couple": couple, "partner": couple.partner_of(request.user)}
-    context.update(_therapist_context(couple, request.user))
-    context.setdefault("therapist_form", TherapistLinkForm())
-    return render(request, "couples/detail.html", context)
+    return _render_detail(request, _get_couple_for_user(request, pk), TherapistLinkForm())
 
 
 @login_required
@@ -205,9 +208,7 @@ def therapist_link(request: HttpRequest, pk: object) -> HttpResponse:
                     f"{couple.partner_of(request.user)} consents too.",
                 )
                 return redirect("couple_detail", pk=couple.pk)
-    context = {"couple": couple, "partner": couple.partner_of(request.user), "therapist_form": form}
-    context.update(_therapist_context(couple, request.user))
-    return render(request, "couples/detail.html", context, status=400)
+    return _render_detail(request, couple, form, status=400)
 
 
 def _live_link(request: HttpRequest, pk: object) -> TherapistLink:

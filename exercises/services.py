@@ -59,11 +59,7 @@ def _require_partner_in_active_couple(entry: Entry, by: User) -> None:
     """`by` answers their partner's entry: not their own, in a couple that is still together."""
     if entry.author_id == by.pk:
         raise ExerciseError("This is your own entry — your partner is the one to answer it.")
-    couple = entry.couple
-    if couple is None or not couple.memberships.filter(user=by).exists():
-        raise ExerciseError(NOT_FOUND)
-    if not couple.is_active:
-        raise ExerciseError(ENDED)
+    _require_member_of_active_couple(entry, by)
 
 
 def _require_member_of_active_couple(entry: Entry, by: User) -> None:
