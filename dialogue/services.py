@@ -189,10 +189,12 @@ def turn_submit(
             f"Please keep it to {TEXT_LIMIT:,} characters or fewer ({len(text):,} now).",
         )
     with transaction.atomic():
-        # The row lock serializes every action on this dialogue (on SQLite, BEGIN IMMEDIATE does).
-        dialogue = Dialogue.objects.select_for_update().get(pk=dialogue_id)
-        dialogue = Dialogue.objects.select_related("couple", "sender", "receiver").get(
-            pk=dialogue.pk
+        # The row lock serializes every action on this dialogue (on SQLite, BEGIN IMMEDIATE does);
+        # `of` locks the dialogue row only, not the couple and people joined to it.
+        dialogue = (
+            Dialogue.objects.select_for_update(of=("self",))
+            .select_related("couple", "sender", "receiver")
+            .get(pk=dialogue_id)
         )
         earlier = (
             dialogue.turns.select_related("author")
