@@ -226,6 +226,9 @@ class Invitation(models.Model):
             return self.Status.EXPIRED
         return self.Status.PENDING
 
+    def get_status_display(self) -> str:
+        return self.Status(self.status).label
+
     @property
     def is_pending(self) -> bool:
         return self.status == self.Status.PENDING

@@ -58,15 +58,21 @@ def invitation_create(*, inviter: User) -> Invitation:
         )
 
 
+_REVOKE_REFUSALS = {
+    Invitation.Status.REVOKED: "This invitation was already revoked.",
+    Invitation.Status.USED: "This invitation was already accepted, so it can't be revoked.",
+    Invitation.Status.EXPIRED: "This invitation has already expired: nobody can use it.",
+}
+
+
 def invitation_revoke(*, invitation: Invitation, by: User) -> None:
     with transaction.atomic():
         invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
         if invitation.inviter_id != by.pk:
             raise CoupleError("Only the person who created an invitation can revoke it.")
-        if not invitation.is_pending:
-            raise CoupleError(
-                f"This invitation can't be revoked: it is {invitation.get_status_display()}."
-            )
+        refusal = _REVOKE_REFUSALS.get(invitation.status)
+        if refusal:
+            raise CoupleError(refusal)
         invitation.revoked_at = timezone.now()
         invitation.save(update_fields=["revoked_at"])
 
@@ -191,7 +197,9 @@ def therapist_consent_give(*, link: TherapistLink, partner: User) -> None:
             or not link.couple.memberships.filter(user=partner, active=True).exists()
         ):
             raise CoupleError("This therapist link is no longer open.")
-        TherapistConsent.objects.get_or_create(link=link, partner=partner)
+        _, created = TherapistConsent.objects.get_or_create(link=link, partner=partner)
+        if not created:
+            raise CoupleError("You have already consented to this therapist.")
 
 
 def therapist_link_revoke(*, link: TherapistLink, by: User) -> None:
@@ -200,11 +208,12 @@ def therapist_link_revoke(*, link: TherapistLink, by: User) -> None:
         link = TherapistLink.objects.select_for_update().get(pk=link.pk)
         if not link.couple.memberships.filter(user=by).exists():
             raise CoupleError("Only a partner can revoke the therapist's access.")
-        if link.revoked_at is None:
-            link.revoked_at = timezone.now()
-            link.revoked_by = by
-            link.save(update_fields=["revoked_at", "revoked_by"])
-            send_event_on_commit(link.couple.group_name, {"type": "access.changed"})
+        if link.revoked_at is not None:
+            raise CoupleError("The therapist's access was already revoked.")
+        link.revoked_at = timezone.now()
+        link.revoked_by = by
+        link.save(update_fields=["revoked_at", "revoked_by"])
+        send_event_on_commit(link.couple.group_name, {"type": "access.changed"})
 
 
 def therapist_view_record(*, couple: Couple, therapist: User, what: str, path: str = "") -> None:

@@ -200,7 +200,9 @@ def therapist_link(request: HttpRequest, pk: object) -> HttpResponse:
             try:
                 therapist_link_create(couple=couple, therapist=therapist, by=request.user)
             except CoupleError as exc:
-                form.add_error("email", str(exc))
+                # The form is not on the page while a link is live or the couple has ended.
+                messages.error(request, str(exc))
+                return redirect("couple_detail", pk=couple.pk)
             else:
                 messages.success(
                     request,
@@ -211,15 +213,22 @@ def therapist_link(request: HttpRequest, pk: object) -> HttpResponse:
     return _render_detail(request, couple, form, status=400)
 
 
-def _live_link(request: HttpRequest, pk: object) -> TherapistLink:
+def _live_link(request: HttpRequest, pk: object) -> TherapistLink | None:
+    """The couple's live therapist link (404 for anyone but its partners); None, with a message
+    saying so, when there is none — already revoked, or never made."""
     couple = _get_couple_for_user(request, pk)
-    return get_object_or_404(TherapistLink, couple=couple, revoked_at__isnull=True)
+    link = TherapistLink.objects.filter(couple=couple, revoked_at__isnull=True).first()
+    if link is None:
+        messages.error(request, "Your couple has no therapist link right now: nothing changed.")
+    return link
 
 
 @login_required
 @require_POST
 def therapist_consent(request: HttpRequest, pk: object) -> HttpResponse:
     link = _live_link(request, pk)
+    if link is None:
+        return redirect("couple_detail", pk=pk)
     try:
         therapist_consent_give(link=link, partner=request.user)
     except CoupleError as exc:
@@ -235,6 +244,8 @@ def therapist_consent(request: HttpRequest, pk: object) -> HttpResponse:
 @require_POST
 def therapist_revoke(request: HttpRequest, pk: object) -> HttpResponse:
     link = _live_link(request, pk)
+    if link is None:
+        return redirect("couple_detail", pk=pk)
     try:
         therapist_link_revoke(link=link, by=request.user)
     except CoupleError as exc:
