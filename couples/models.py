@@ -133,9 +133,6 @@ class Couple(models.Model):
                 return partner
         return None
 
-    def has_member(self, user: User) -> bool:
-        return any(partner.pk == user.pk for partner in self.partners.all())
-
 
 class Membership(models.Model):
     couple = models.ForeignKey(Couple, on_delete=models.CASCADE, related_name="memberships")
@@ -241,7 +238,7 @@ class TherapistLinkQuerySet(models.QuerySet["TherapistLink"]):
 
 class TherapistLink(models.Model):
     """A couple's link to a therapist. Access needs every current partner's consent and ends the
-    moment either partner revokes (see `couple_access_role`)."""
+    moment either partner revokes (see `couples.access.couple_access_role`)."""
 
     couple = models.ForeignKey(Couple, on_delete=models.CASCADE, related_name="therapist_links")
     therapist = models.ForeignKey(

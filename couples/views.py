@@ -9,26 +9,24 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from imago_site.http import refuse
+
+from . import services
+from .access import (
+    active_couple_for,
+    get_couple_for_user,
+    member_couples,
+    therapist_couples,
+)
 from .forms import JoinByCodeForm, SignUpForm, TherapistLinkForm
 from .models import Couple, Invitation, TherapistLink, User
-from .services import (
-    CoupleError,
-    active_couple_for,
-    couple_leave,
-    invitation_accept,
-    invitation_create,
-    invitation_revoke,
-    therapist_consent_give,
-    therapist_link_create,
-    therapist_link_revoke,
-)
+from .services import CoupleError
 
 
-def _get_couple_for_user(request: HttpRequest, pk: object) -> Couple:
-    """The couple if the requester is (or was) one of its partners; 404 otherwise."""
-    return get_object_or_404(
-        Couple.objects.for_member(request.user).prefetch_related("partners"), pk=pk
-    )
+def _get_partner_couple(request: HttpRequest, pk: object) -> Couple:
+    """The couple if the requester is (or was) one of its partners; 404 otherwise (its
+    therapist included: these pages are the partners' own)."""
+    return get_couple_for_user(request, pk, partners_only=True).couple
 
 
 def _latest_open_invitation(user: User) -> Invitation | None:
@@ -52,14 +50,12 @@ def home(request: HttpRequest) -> HttpResponse:
     if couple:
         context["partner"] = couple.partner_of(request.user)
     elif request.user.is_therapist:
-        context["clients"] = Couple.objects.for_therapist(request.user).prefetch_related("partners")
+        context["clients"] = therapist_couples(request.user).prefetch_related("partners")
     else:
         context["invitation"] = _latest_open_invitation(request.user)
         context["join_form"] = JoinByCodeForm()
         context["past_couples"] = (
-            Couple.objects.for_member(request.user)
-            .exclude(ended_at=None)
-            .prefetch_related("partners")
+            member_couples(request.user).exclude(ended_at=None).prefetch_related("partners")
         )
     return render(request, "couples/home.html", context)
 
@@ -67,13 +63,13 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
-        return redirect("home")
+        return redirect("couples:home")
     form = SignUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = form.save()
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, f"Welcome, {user.display_name}.")
-        return redirect(_safe_next(request) or "home")
+        return redirect(_safe_next(request) or "couples:home")
     return render(request, "registration/signup.html", {"form": form, "next": _safe_next(request)})
 
 
@@ -84,43 +80,43 @@ def safety(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def invitation_new(request: HttpRequest) -> HttpResponse:
+def invitation_create(request: HttpRequest) -> HttpResponse:
     try:
-        invitation_create(inviter=request.user)
-    except CoupleError as exc:
-        messages.error(request, str(exc))
+        services.invitation_create(inviter=request.user)
+    except CoupleError as error:
+        refuse(request, error)
     else:
         messages.success(request, "Your invitation is ready. Share the link or the code.")
-    return redirect("home")
+    return redirect("couples:home")
 
 
 @login_required
 @require_POST
-def invitation_cancel(request: HttpRequest, pk: object) -> HttpResponse:
+def invitation_revoke(request: HttpRequest, pk: object) -> HttpResponse:
     invitation = get_object_or_404(Invitation, pk=pk, inviter=request.user)
     try:
-        invitation_revoke(invitation=invitation, by=request.user)
-    except CoupleError as exc:
-        messages.error(request, str(exc))
+        services.invitation_revoke(invitation=invitation, by=request.user)
+    except CoupleError as error:
+        refuse(request, error)
     else:
         messages.success(request, "Invitation revoked. The link and the code no longer work.")
-    return redirect("home")
+    return redirect("couples:home")
 
 
 @require_http_methods(["GET", "POST"])
 def join_by_link(request: HttpRequest, token: str) -> HttpResponse:
     if not request.user.is_authenticated:
         messages.info(request, "Create an account (or log in) to accept your partner's invitation.")
-        return redirect(f"{reverse('signup')}?next={request.path}")
+        return redirect(f"{reverse('couples:signup')}?next={request.path}")
     invitation = Invitation.objects.select_related("inviter").filter(token=token).first()
     if request.method == "POST":
         try:
-            invitation_accept(user=request.user, token=token)
-        except CoupleError as exc:
-            messages.error(request, str(exc))
-            return redirect("home")
+            services.invitation_accept(user=request.user, token=token)
+        except CoupleError as error:
+            refuse(request, error)
+            return redirect("couples:home")
         messages.success(request, "You're now paired. Welcome to Imago together.")
-        return redirect("home")
+        return redirect("couples:home")
     return render(request, "couples/join.html", {"invitation": invitation})
 
 
@@ -130,12 +126,12 @@ def join_by_code(request: HttpRequest) -> HttpResponse:
     form = JoinByCodeForm(request.POST)
     if form.is_valid():
         try:
-            invitation_accept(user=request.user, code=form.cleaned_data["code"])
-        except CoupleError as exc:
-            form.add_error("code", str(exc))
+            services.invitation_accept(user=request.user, code=form.cleaned_data["code"])
+        except CoupleError as error:
+            refuse(request, error, form=form, field="code")
         else:
             messages.success(request, "You're now paired. Welcome to Imago together.")
-            return redirect("home")
+            return redirect("couples:home")
     template = "couples/home.html#join-form" if request.htmx else "couples/home.html"
     status = 200 if request.htmx else 400
     context = {
@@ -178,13 +174,13 @@ def _therapist_context(couple: Couple, user: User) -> dict[str, object]:
 @login_required
 @require_GET
 def couple_detail(request: HttpRequest, pk: object) -> HttpResponse:
-    return _render_detail(request, _get_couple_for_user(request, pk), TherapistLinkForm())
+    return _render_detail(request, _get_partner_couple(request, pk), TherapistLinkForm())
 
 
 @login_required
 @require_POST
-def therapist_link(request: HttpRequest, pk: object) -> HttpResponse:
-    couple = _get_couple_for_user(request, pk)
+def therapist_link_create(request: HttpRequest, pk: object) -> HttpResponse:
+    couple = _get_partner_couple(request, pk)
     form = TherapistLinkForm(request.POST)
     if form.is_valid():
         therapist = User.objects.filter(
@@ -198,25 +194,25 @@ def therapist_link(request: HttpRequest, pk: object) -> HttpResponse:
             )
         else:
             try:
-                therapist_link_create(couple=couple, therapist=therapist, by=request.user)
-            except CoupleError as exc:
+                services.therapist_link_create(couple=couple, therapist=therapist, by=request.user)
+            except CoupleError as error:
                 # The form is not on the page while a link is live or the couple has ended.
-                messages.error(request, str(exc))
-                return redirect("couple_detail", pk=couple.pk)
+                refuse(request, error)
+                return redirect("couples:couple_detail", pk=couple.pk)
             else:
                 messages.success(
                     request,
                     f"You consented to share with {therapist}. They see nothing until "
                     f"{couple.partner_of(request.user)} consents too.",
                 )
-                return redirect("couple_detail", pk=couple.pk)
+                return redirect("couples:couple_detail", pk=couple.pk)
     return _render_detail(request, couple, form, status=400)
 
 
 def _live_link(request: HttpRequest, pk: object) -> TherapistLink | None:
     """The couple's live therapist link (404 for anyone but its partners); None, with a message
     saying so, when there is none — already revoked, or never made."""
-    couple = _get_couple_for_user(request, pk)
+    couple = _get_partner_couple(request, pk)
     link = TherapistLink.objects.filter(couple=couple, revoked_at__isnull=True).first()
     if link is None:
         messages.error(request, "Your couple has no therapist link right now: nothing changed.")
@@ -225,55 +221,55 @@ def _live_link(request: HttpRequest, pk: object) -> TherapistLink | None:
 
 @login_required
 @require_POST
-def therapist_consent(request: HttpRequest, pk: object) -> HttpResponse:
+def therapist_consent_give(request: HttpRequest, pk: object) -> HttpResponse:
     link = _live_link(request, pk)
     if link is None:
-        return redirect("couple_detail", pk=pk)
+        return redirect("couples:couple_detail", pk=pk)
     try:
-        therapist_consent_give(link=link, partner=request.user)
-    except CoupleError as exc:
-        messages.error(request, str(exc))
+        services.therapist_consent_give(link=link, partner=request.user)
+    except CoupleError as error:
+        refuse(request, error)
     else:
         messages.success(
             request, f"Thank you. {link.therapist} can now see what you share with them."
         )
-    return redirect("couple_detail", pk=pk)
+    return redirect("couples:couple_detail", pk=pk)
 
 
 @login_required
 @require_POST
-def therapist_revoke(request: HttpRequest, pk: object) -> HttpResponse:
+def therapist_link_revoke(request: HttpRequest, pk: object) -> HttpResponse:
     link = _live_link(request, pk)
     if link is None:
-        return redirect("couple_detail", pk=pk)
+        return redirect("couples:couple_detail", pk=pk)
     try:
-        therapist_link_revoke(link=link, by=request.user)
-    except CoupleError as exc:
-        messages.error(request, str(exc))
+        services.therapist_link_revoke(link=link, by=request.user)
+    except CoupleError as error:
+        refuse(request, error)
     else:
         messages.success(request, f"{link.therapist} no longer has any access to your couple.")
-    return redirect("couple_detail", pk=pk)
+    return redirect("couples:couple_detail", pk=pk)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def couple_leave_view(request: HttpRequest, pk: object) -> HttpResponse:
-    couple = _get_couple_for_user(request, pk)
+def couple_leave(request: HttpRequest, pk: object) -> HttpResponse:
+    couple = _get_partner_couple(request, pk)
     if request.method == "POST":
         if request.POST.get("confirm") != "yes":
             messages.error(request, "Tick the box to confirm you want to leave.")
-            return redirect("couple_leave", pk=couple.pk)
+            return redirect("couples:couple_leave", pk=couple.pk)
         try:
-            couple_leave(couple=couple, user=request.user)
-        except CoupleError as exc:
-            messages.error(request, str(exc))
+            services.couple_leave(couple=couple, user=request.user)
+        except CoupleError as error:
+            refuse(request, error)
         else:
             messages.success(
                 request,
                 "You have left the couple. Your own entries are yours; shared history stays "
                 "readable to both of you.",
             )
-        return redirect("home")
+        return redirect("couples:home")
     return render(
         request,
         "couples/leave.html",

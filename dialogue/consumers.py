@@ -13,16 +13,14 @@ from typing import Any
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
+from couples.access import look_record
+from imago_site.errors import ImagoError
+
 from . import flow
+from .access import dialogue_access
 from .forms import TurnForm
 from .fragments import render_live, viewer_role
-from .services import (
-    DialogueError,
-    dialogue_access,
-    dialogue_record_look,
-    dialogue_state,
-    turn_submit,
-)
+from .services import dialogue_state, turn_submit
 
 MAX_FRAME_CHARS = 32_000  # a 4,000-character text in JSON, with room for escapes
 TYPING_MIN_INTERVAL = 1.0  # seconds between two typing hints forwarded for one connection
@@ -63,8 +61,10 @@ class DialogueConsumer(AsyncWebsocketConsumer):
         self.present: dict[str, dict[str, Any]] = {self.conn: self.person}
         self.last_typing = 0.0
         if self.observer:
-            await database_sync_to_async(dialogue_record_look)(
-                dialogue=dialogue, user=self.user, what="Watched the live dialogue"
+            await database_sync_to_async(look_record)(
+                viewer=self.user,
+                couples=dialogue.couple,
+                what=f"Watched the live dialogue: “{dialogue.topic}”",
             )
         # The couple's group carries access changes made in `couples` (consent revoked,
         # couple ended) to every dialogue socket of the couple.
@@ -130,8 +130,8 @@ class DialogueConsumer(AsyncWebsocketConsumer):
             result = await database_sync_to_async(turn_submit)(
                 dialogue_id=self.dialogue_id, user=self.user, **form.service_kwargs()
             )
-        except DialogueError as error:
-            await self._error(error.code, error.reason, in_reply_to=msg_id)
+        except ImagoError as error:
+            await self._refuse(error, in_reply_to=msg_id)
             if error.code in RESYNC_CODES:
                 await self._send_state()
             return
@@ -236,10 +236,11 @@ class DialogueConsumer(AsyncWebsocketConsumer):
             }
         )
 
-    async def _error(self, code: str, reason: str, *, in_reply_to: str | None = None) -> None:
-        await self._send(
-            {"type": "error", "code": code, "reason": reason, "in_reply_to": in_reply_to}
-        )
+    async def _error(self, code: str, message: str, *, in_reply_to: str | None = None) -> None:
+        await self._refuse(ImagoError(code, message), in_reply_to=in_reply_to)
+
+    async def _refuse(self, error: ImagoError, *, in_reply_to: str | None = None) -> None:
+        await self._send(error.frame(in_reply_to=in_reply_to))
 
     async def _presence(self, status: str) -> None:
         await self.channel_layer.group_send(

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from imago_site.errors import ImagoError
+
 
 class Role(StrEnum):
     SENDER = "sender"
@@ -121,13 +123,8 @@ class Outcome:
     swap_roles: bool = False
 
 
-class FlowError(Exception):
-    """A refused action. `code` is stable for clients; `reason` is for people."""
-
-    def __init__(self, code: str, reason: str) -> None:
-        super().__init__(reason)
-        self.code = code
-        self.reason = reason
+class FlowError(ImagoError):
+    """A refused action (`code`, `message`): the same shape as every refusal in the app."""
 
 
 def actors(step: Step) -> frozenset[Role]:

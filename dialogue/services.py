@@ -10,8 +10,9 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from couples.access import couple_access_role, is_active_member
 from couples.models import Couple, TherapistLink, User
-from couples.services import AccessRole, couple_access_role, therapist_view_record
+from imago_site.errors import ImagoError
 from imago_site.events import send_event_on_commit
 
 from . import flow
@@ -25,13 +26,8 @@ APPOINTMENT_WITHIN = timedelta(hours=24)
 TIMEOUT_WITHIN = timedelta(days=7)
 
 
-class DialogueError(Exception):
-    """A refused request: `code` is stable for clients, `reason` is meant for people."""
-
-    def __init__(self, code: str, reason: str) -> None:
-        super().__init__(reason)
-        self.code = code
-        self.reason = reason
+class DialogueError(ImagoError):
+    """A refused dialogue request (`code`, `message`)."""
 
 
 @dataclass(frozen=True)
@@ -41,26 +37,7 @@ class TurnResult:
     replayed: bool = False
 
 
-# --- Reads -------------------------------------------------------------------------------------
-
-
-def dialogue_access(*, user: User, pk: object) -> tuple[Dialogue, flow.Role] | None:
-    """The dialogue and the user's role in it (sender, receiver or observer), or None for anyone
-    who may not see it — whether or not it exists."""
-    dialogue = (
-        Dialogue.objects.visible_to(user)
-        .select_related("couple", "sender", "receiver")
-        .filter(pk=pk)
-        .first()
-    )
-    if dialogue is None:
-        return None
-    access = couple_access_role(couple=dialogue.couple, user=user)
-    if access == AccessRole.PARTNER:
-        return dialogue, dialogue.role_of(user)
-    if access == AccessRole.THERAPIST:
-        return dialogue, flow.Role.OBSERVER
-    return None
+# --- Reads (who may see what: dialogue/access.py) ------------------------------------------
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -124,7 +101,7 @@ def dialogue_start(*, couple: Couple, user: User, topic: str) -> Dialogue:
         raise DialogueError("topic_too_long", f"Keep the topic under {TOPIC_LIMIT} characters.")
     with transaction.atomic():
         couple = Couple.objects.select_for_update().get(pk=couple.pk)
-        if not couple.is_active or not couple.memberships.filter(user=user, active=True).exists():
+        if not is_active_member(couple=couple, user=user):
             raise DialogueError(
                 "read_only", "Only a partner in an active couple can start a dialogue."
             )
@@ -165,7 +142,7 @@ def _refusal(error: flow.FlowError, dialogue: Dialogue) -> DialogueError:
         if len(movers) == 1:
             mover = dialogue.sender if flow.Role.SENDER in movers else dialogue.receiver
             return DialogueError("not_your_turn", f"It's {mover.display_name}'s move now.")
-    return DialogueError(error.code, error.reason)
+    return DialogueError(error.code, error.message)
 
 
 def turn_submit(
@@ -290,7 +267,7 @@ def dialogue_invite_therapist(*, dialogue_id: object, user: User, invite: bool) 
     with transaction.atomic():
         dialogue = Dialogue.objects.select_for_update().get(pk=dialogue_id)
         couple = dialogue.couple
-        if not couple.is_active or not couple.memberships.filter(user=user, active=True).exists():
+        if not is_active_member(couple=couple, user=user):
             raise DialogueError("read_only", "Only a partner in an active couple can do that.")
         therapist = dialogue_therapist(dialogue=dialogue) if invite else None
         if invite and therapist is None:
@@ -305,11 +282,3 @@ def dialogue_invite_therapist(*, dialogue_id: object, user: User, invite: bool) 
             update_fields=["invited_therapist", "therapist_invited_at", "therapist_invited_by"]
         )
         send_event_on_commit(dialogue.group_name, {"type": "access.changed"})
-
-
-def dialogue_record_look(*, dialogue: Dialogue, user: User, what: str, path: str = "") -> None:
-    """Record a therapist's look at this dialogue; partners' own reads are not recorded."""
-    if couple_access_role(couple=dialogue.couple, user=user) == AccessRole.THERAPIST:
-        therapist_view_record(
-            couple=dialogue.couple, therapist=user, what=f"{what}: “{dialogue.topic}”", path=path
-        )

@@ -161,7 +161,3 @@ KINDS: dict[str, KindSpec] = {
 }
 
 DETAIL_RELATIONS = tuple(KINDS)
-
-
-def kind_spec(kind: str) -> KindSpec | None:
-    return KINDS.get(kind)

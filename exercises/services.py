@@ -12,8 +12,9 @@ from django.db.models import Exists, OuterRef
 from django.forms import BaseInlineFormSet, ModelForm
 from django.utils import timezone
 
+from couples.access import active_couple_for, is_member
 from couples.models import Couple, User
-from couples.services import active_couple_for
+from imago_site.errors import ImagoError
 
 from .models import (
     CaringGift,
@@ -34,8 +35,8 @@ ENDED = (
 )
 
 
-class ExerciseError(Exception):
-    """A refused request, with a message meant for the person who made it."""
+class ExerciseError(ImagoError):
+    """A refused exercise request (`code`, `message`)."""
 
 
 def _visible_entry(*, pk: object, by: User, kind: str | None = None) -> Entry:
@@ -43,7 +44,7 @@ def _visible_entry(*, pk: object, by: User, kind: str | None = None) -> Entry:
     if kind:
         entries = entries.filter(kind=kind)
     if not entries.filter(pk=pk).exists():
-        raise ExerciseError(NOT_FOUND)
+        raise ExerciseError("not_found", NOT_FOUND)
     # Lock the row so two clicks (or two partners) can't both pass the checks below.
     return Entry.objects.select_for_update(of=("self",)).select_related("couple").get(pk=pk)
 
@@ -51,23 +52,25 @@ def _visible_entry(*, pk: object, by: User, kind: str | None = None) -> Entry:
 def _own_entry(*, pk: object, by: User) -> Entry:
     entry = _visible_entry(pk=pk, by=by)
     if entry.author_id != by.pk:
-        raise ExerciseError("Only the person who wrote this can change it.")
+        raise ExerciseError("not_author", "Only the person who wrote this can change it.")
     return entry
 
 
 def _require_partner_in_active_couple(entry: Entry, by: User) -> None:
     """`by` answers their partner's entry: not their own, in a couple that is still together."""
     if entry.author_id == by.pk:
-        raise ExerciseError("This is your own entry — your partner is the one to answer it.")
+        raise ExerciseError(
+            "own_entry", "This is your own entry — your partner is the one to answer it."
+        )
     _require_member_of_active_couple(entry, by)
 
 
 def _require_member_of_active_couple(entry: Entry, by: User) -> None:
     couple = entry.couple
-    if couple is None or not couple.memberships.filter(user=by).exists():
-        raise ExerciseError(NOT_FOUND)
+    if couple is None or not is_member(couple=couple, user=by):
+        raise ExerciseError("not_found", NOT_FOUND)
     if not couple.is_active:
-        raise ExerciseError(ENDED)
+        raise ExerciseError("ended", ENDED)
 
 
 def _retitle(entry: Entry, detail: object) -> None:
@@ -87,11 +90,16 @@ def entry_create(
 ) -> Entry:
     """Save a validated exercise form (and its list of rows) as a new entry by `author`."""
     if author.is_therapist:
-        raise ExerciseError("Exercises are written by partners; therapist accounts can't add them.")
+        raise ExerciseError(
+            "therapist_account",
+            "Exercises are written by partners; therapist accounts can't add them.",
+        )
     with transaction.atomic():
         couple = active_couple_for(author)
         if visibility > Visibility.PRIVATE and couple is None:
-            raise ExerciseError("You're not in an active couple, so this can only be private.")
+            raise ExerciseError(
+                "not_paired", "You're not in an active couple, so this can only be private."
+            )
         now = timezone.now()
         entry = Entry.objects.create(
             author=author,
@@ -119,9 +127,11 @@ def entry_update(
     with transaction.atomic():
         entry = _own_entry(pk=entry.pk, by=by)
         if entry.is_shared and entry.couple and not entry.couple.is_active:
-            raise ExerciseError(ENDED)
+            raise ExerciseError("ended", ENDED)
         if entry.kind == Kind.REQUEST and entry.request.is_answered:
-            raise ExerciseError("Your partner has answered this request, so it can't be changed.")
+            raise ExerciseError(
+                "answered", "Your partner has answered this request, so it can't be changed."
+            )
         detail = form.save()
         if formset is not None:
             formset.save()
@@ -145,7 +155,7 @@ def entry_delete(*, entry: Entry, by: User) -> None:
 
 def entry_set_visibility(*, entry: Entry, by: User, visibility: int) -> Entry:
     if visibility not in Visibility.values:
-        raise ExerciseError("Choose who can see this entry.")
+        raise ExerciseError("bad_visibility", "Choose who can see this entry.")
     with transaction.atomic():
         entry = _own_entry(pk=entry.pk, by=by)
         if visibility > entry.visibility:
@@ -154,12 +164,13 @@ def entry_set_visibility(*, entry: Entry, by: User, visibility: int) -> Entry:
                 entry.couple = active_couple_for(by)
                 if entry.couple is None:
                     raise ExerciseError(
-                        "You're not in an active couple, so this can only be private."
+                        "not_paired", "You're not in an active couple, so this can only be private."
                     )
             elif not entry.couple.is_active:
                 raise ExerciseError(
+                    "ended",
                     "Your couple has ended: this entry can be made more private, "
-                    "but not shared further."
+                    "but not shared further.",
                 )
         entry.visibility = visibility
         entry.updated_at = timezone.now()
@@ -177,7 +188,7 @@ def appreciation_acknowledge(*, entry: Entry, by: User) -> Entry:
         _require_partner_in_active_couple(entry, by)
         appreciation = entry.appreciation
         if appreciation.acknowledged_at:
-            raise ExerciseError("You've already thanked your partner for this one.")
+            raise ExerciseError("already_done", "You've already thanked your partner for this one.")
         appreciation.acknowledged_at = timezone.now()
         appreciation.save(update_fields=["acknowledged_at"])
         return entry
@@ -195,7 +206,9 @@ def _partner_caring_item(*, item_id: object, by: User) -> CaringItem:
         .first()
     )
     if item is None:
-        raise ExerciseError("That caring behavior doesn't exist, or it isn't shared with you.")
+        raise ExerciseError(
+            "not_found", "That caring behavior doesn't exist, or it isn't shared with you."
+        )
     entry = _visible_entry(pk=item.caring_list.entry_id, by=by, kind=Kind.CARING)
     _require_partner_in_active_couple(entry, by)
     return item
@@ -215,11 +228,13 @@ def caring_gift_log(*, item_id: object, by: User, given_on: date) -> CaringGift:
     with transaction.atomic():
         item = _partner_caring_item(item_id=item_id, by=by)
         if item.set_aside_at:
-            raise ExerciseError("You set this one aside for now. Take it back up to log it.")
+            raise ExerciseError(
+                "set_aside", "You set this one aside for now. Take it back up to log it."
+            )
         if given_on > timezone.localdate():
-            raise ExerciseError("That date is in the future.")
+            raise ExerciseError("future_date", "That date is in the future.")
         if CaringGift.objects.filter(item=item, giver=by, given_on=given_on).exists():
-            raise ExerciseError("You've already logged this one for that day.")
+            raise ExerciseError("already_done", "You've already logged this one for that day.")
         return CaringGift.objects.create(item=item, giver=by, given_on=given_on)
 
 
@@ -230,7 +245,7 @@ def _open_request(*, entry: Entry, by: User) -> Entry:
     entry = _visible_entry(pk=entry.pk, by=by, kind=Kind.REQUEST)
     _require_partner_in_active_couple(entry, by)
     if entry.request.declined_at or entry.request.items.filter(chosen_at__isnull=False).exists():
-        raise ExerciseError("This request has already been answered.")
+        raise ExerciseError("answered", "This request has already been answered.")
     return entry
 
 
@@ -244,7 +259,7 @@ def request_choose_gift(*, entry: Entry, by: User, item_id: object) -> RequestIt
             entry.request.items.filter(pk=raw).first() if raw.isascii() and raw.isdigit() else None
         )
         if item is None:
-            raise ExerciseError("Choose one of the three requests.")
+            raise ExerciseError("bad_choice", "Choose one of the three requests.")
         now = timezone.now()
         item.chosen_at = now
         item.ends_on = timezone.localdate(now) + timedelta(days=item.duration_days - 1)
@@ -270,17 +285,18 @@ def request_log_followthrough(
         _require_member_of_active_couple(entry, by)
         item = entry.request.items.filter(chosen_at__isnull=False).first()
         if item is None:
-            raise ExerciseError("No gift has been chosen from this request yet.")
+            raise ExerciseError("no_gift", "No gift has been chosen from this request yet.")
         started = timezone.localdate(item.chosen_at)
         if done_on < started or done_on > item.ends_on:
             raise ExerciseError(
+                "bad_date",
                 f"Log days between {started:%d %b} and {item.ends_on:%d %b %Y}, "
-                "while the gift is in progress."
+                "while the gift is in progress.",
             )
         if done_on > timezone.localdate():
-            raise ExerciseError("That date is in the future.")
+            raise ExerciseError("future_date", "That date is in the future.")
         if FollowThrough.objects.filter(item=item, author=by, done_on=done_on).exists():
-            raise ExerciseError("You've already logged that day.")
+            raise ExerciseError("already_done", "You've already logged that day.")
         return FollowThrough.objects.create(item=item, author=by, done_on=done_on, note=note)
 
 
@@ -306,21 +322,24 @@ def vision_merge(*, couple: Couple, by: User, decisions: dict[int, int | None]) 
     own importance rating (None leaves a statement out). Returns how many are accepted."""
     with transaction.atomic():
         couple = Couple.objects.select_for_update().get(pk=couple.pk)
-        if not couple.memberships.filter(user=by).exists():
-            raise ExerciseError(NOT_FOUND)
+        if not is_member(couple=couple, user=by):
+            raise ExerciseError("not_found", NOT_FOUND)
         if not couple.is_active:
-            raise ExerciseError(ENDED)
+            raise ExerciseError("ended", ENDED)
         mine, theirs = vision_entries(couple=couple, user=by)
         if not mine or not theirs:
             raise ExerciseError(
-                "The shared vision is built once you have both written and shared a vision."
+                "not_ready",
+                "The shared vision is built once you have both written and shared a vision.",
             )
         items = {item.pk: item for item in VisionItem.objects.filter(vision__entry__in=theirs)}
         if set(decisions) - set(items):
-            raise ExerciseError("Some of those statements aren't part of your partner's vision.")
+            raise ExerciseError(
+                "bad_choice", "Some of those statements aren't part of your partner's vision."
+            )
         for item_id, importance in decisions.items():
             if importance is not None and importance not in range(1, 6):
-                raise ExerciseError("Importance is a number from 1 to 5.")
+                raise ExerciseError("bad_rating", "Importance is a number from 1 to 5.")
             VisionResponse.objects.update_or_create(
                 item=items[item_id],
                 user=by,
@@ -359,16 +378,18 @@ def shared_vision_items(*, couple: Couple, user: User) -> list[VisionItem]:
 def vision_rate_truth(*, item_id: object, by: User, truth: int) -> VisionResponse:
     """Later, either partner rates how true a shared-vision statement is now."""
     if truth not in range(1, 6):
-        raise ExerciseError("Rate it from 1 to 5.")
+        raise ExerciseError("bad_rating", "Rate it from 1 to 5.")
     with transaction.atomic():
         couple = active_couple_for(by)
         if couple is None:
-            raise ExerciseError(ENDED)
+            raise ExerciseError("ended", ENDED)
         shared = {item.pk: item for item in shared_vision_items(couple=couple, user=by)}
         try:
             item = shared[int(item_id)]
         except (KeyError, TypeError, ValueError):
-            raise ExerciseError("That statement isn't part of your shared vision.") from None
+            raise ExerciseError(
+                "bad_choice", "That statement isn't part of your shared vision."
+            ) from None
         response, _ = VisionResponse.objects.update_or_create(
             item=item,
             user=by,

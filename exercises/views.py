@@ -16,9 +16,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from couples.access import active_couple_for, look_record, member_couples
 from couples.models import Couple, User
-from couples.services import active_couple_for, therapist_list_look_record, therapist_view_record
 
+from . import services
 from .forms import (
     FIRST_DAY,
     LAST_DAY,
@@ -40,23 +41,7 @@ from .models import (
     VisionItem,
 )
 from .registry import DETAIL_RELATIONS, KINDS, KindSpec
-from .services import (
-    ExerciseError,
-    appreciation_acknowledge,
-    caring_gift_log,
-    caring_item_set_aside,
-    entry_create,
-    entry_delete,
-    entry_set_visibility,
-    entry_update,
-    request_choose_gift,
-    request_decline_all,
-    request_log_followthrough,
-    shared_vision_items,
-    vision_entries,
-    vision_merge,
-    vision_rate_truth,
-)
+from .services import ExerciseError, shared_vision_items, vision_entries
 
 PAGE_SIZE = 20
 CHART_WEEKS = 8
@@ -129,13 +114,12 @@ def _get_entry_for_user(request: HttpRequest, pk: object) -> Entry:
     """The entry if the requester may see it; 404 otherwise (never 403: no hint it exists).
     A therapist's look is recorded for the partners to see."""
     entry = get_object_or_404(_entries(request.user), pk=pk)
-    if request.user.is_therapist and entry.couple is not None:
-        therapist_view_record(
-            couple=entry.couple,
-            therapist=request.user,
-            what=f"{KINDS[entry.kind].label} by {entry.author}: “{entry.title}”",
-            path=request.path,
-        )
+    look_record(
+        viewer=request.user,
+        couples=entry.couple,
+        what=f"{KINDS[entry.kind].label} by {entry.author}: “{entry.title}”",
+        path=request.path,
+    )
     return _with_rows([entry], request.user)[0]
 
 
@@ -316,13 +300,12 @@ def _forms_valid(forms: dict[str, object]) -> bool:
 
 
 def _record_therapist_looks(request: HttpRequest, entries: list[Entry], what: str) -> None:
-    if request.user.is_therapist:
-        therapist_list_look_record(
-            therapist=request.user,
-            couples={entry.couple for entry in entries if entry.couple is not None},
-            what=what,
-            path=request.get_full_path(),
-        )
+    look_record(
+        viewer=request.user,
+        couples=[entry.couple for entry in entries],
+        what=what,
+        path=request.get_full_path(),
+    )
 
 
 def _kind_entries(request: HttpRequest, spec: KindSpec) -> tuple[object, list[Entry]]:
@@ -360,7 +343,7 @@ def kind_page(request: HttpRequest, kind: str) -> HttpResponse:
         page=page,
         query=query.urlencode(),
         entries=entries,
-        action=reverse("exercises:new", args=[spec.kind]),
+        action=reverse("exercises:entry_create", args=[spec.kind]),
         form_id="new-entry",
         inline=True,  # new entries are swapped into the list on this page
         **_forms(spec, user=request.user),
@@ -371,19 +354,19 @@ def kind_page(request: HttpRequest, kind: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def entry_new(request: HttpRequest, kind: str) -> HttpResponse:
+def entry_create(request: HttpRequest, kind: str) -> HttpResponse:
     spec = _spec_or_404(kind)
     forms = _forms(spec, request.POST or None, user=request.user)
     context = _context(
         request,
         spec=spec,
-        action=reverse("exercises:new", args=[spec.kind]),
+        action=reverse("exercises:entry_create", args=[spec.kind]),
         form_id="new-entry",
         inline=request.htmx,
     )
     if request.method == "POST" and _forms_valid(forms):
         try:
-            entry = entry_create(
+            entry = services.entry_create(
                 author=request.user,
                 kind=spec.kind,
                 visibility=forms["visibility_form"].cleaned_data["visibility"],
@@ -429,7 +412,7 @@ def entry_detail(request: HttpRequest, pk: object) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def entry_edit(request: HttpRequest, pk: object) -> HttpResponse:
+def entry_update(request: HttpRequest, pk: object) -> HttpResponse:
     entry = _get_own_entry(request, pk)
     if not entry.can_edit:
         return _entry_response(
@@ -441,13 +424,15 @@ def entry_edit(request: HttpRequest, pk: object) -> HttpResponse:
         request,
         spec=spec,
         entry=entry,
-        action=reverse("exercises:edit", args=[entry.pk]),
+        action=reverse("exercises:entry_update", args=[entry.pk]),
         form_id=f"entry-{entry.pk}",
         **forms,
     )
     if request.method == "POST" and _forms_valid(forms):
         try:
-            entry_update(entry=entry, by=request.user, form=forms["form"], formset=forms["formset"])
+            services.entry_update(
+                entry=entry, by=request.user, form=forms["form"], formset=forms["formset"]
+            )
         except ExerciseError as error:
             context["error"] = str(error)
         else:
@@ -458,10 +443,10 @@ def entry_edit(request: HttpRequest, pk: object) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def entry_delete_view(request: HttpRequest, pk: object) -> HttpResponse:
+def entry_delete(request: HttpRequest, pk: object) -> HttpResponse:
     entry = _get_own_entry(request, pk)
     if request.method == "POST":
-        entry_delete(entry=entry, by=request.user)
+        services.entry_delete(entry=entry, by=request.user)
         if request.htmx:
             return render(request, "exercises/delete.html#deleted", _context(request, entry=entry))
         messages.success(request, f"Deleted: {entry.title}")
@@ -472,13 +457,13 @@ def entry_delete_view(request: HttpRequest, pk: object) -> HttpResponse:
 
 @login_required
 @require_POST
-def entry_visibility(request: HttpRequest, pk: object) -> HttpResponse:
+def entry_set_visibility(request: HttpRequest, pk: object) -> HttpResponse:
     entry = _get_own_entry(request, pk)
     form = VisibilityForm(request.POST)
     if not form.is_valid():
         return _entry_response(request, entry, error="Choose who can see this entry.")
     try:
-        entry = entry_set_visibility(
+        entry = services.entry_set_visibility(
             entry=entry, by=request.user, visibility=form.cleaned_data["visibility"]
         )
     except ExerciseError as error:
@@ -491,10 +476,10 @@ def entry_visibility(request: HttpRequest, pk: object) -> HttpResponse:
 
 @login_required
 @require_POST
-def appreciation_ack(request: HttpRequest, pk: object) -> HttpResponse:
+def appreciation_acknowledge(request: HttpRequest, pk: object) -> HttpResponse:
     entry = _get_entry_for_user(request, pk)
     try:
-        appreciation_acknowledge(entry=entry, by=request.user)
+        services.appreciation_acknowledge(entry=entry, by=request.user)
     except ExerciseError as error:
         return _entry_response(request, entry, error=str(error))
     return _entry_response(request, entry, notice="You said thank you.")
@@ -502,10 +487,12 @@ def appreciation_ack(request: HttpRequest, pk: object) -> HttpResponse:
 
 @login_required
 @require_POST
-def request_gift(request: HttpRequest, pk: object) -> HttpResponse:
+def request_choose_gift(request: HttpRequest, pk: object) -> HttpResponse:
     entry = _get_entry_for_user(request, pk)
     try:
-        item = request_choose_gift(entry=entry, by=request.user, item_id=request.POST.get("item"))
+        item = services.request_choose_gift(
+            entry=entry, by=request.user, item_id=request.POST.get("item")
+        )
     except ExerciseError as error:
         return _entry_response(request, entry, error=str(error))
     return _entry_response(
@@ -515,10 +502,10 @@ def request_gift(request: HttpRequest, pk: object) -> HttpResponse:
 
 @login_required
 @require_POST
-def request_decline(request: HttpRequest, pk: object) -> HttpResponse:
+def request_decline_all(request: HttpRequest, pk: object) -> HttpResponse:
     entry = _get_entry_for_user(request, pk)
     try:
-        request_decline_all(entry=entry, by=request.user)
+        services.request_decline_all(entry=entry, by=request.user)
     except ExerciseError as error:
         return _entry_response(request, entry, error=str(error))
     return _entry_response(request, entry, notice="You've declined these requests for now.")
@@ -526,14 +513,14 @@ def request_decline(request: HttpRequest, pk: object) -> HttpResponse:
 
 @login_required
 @require_POST
-def request_log(request: HttpRequest, pk: object) -> HttpResponse:
+def request_log_followthrough(request: HttpRequest, pk: object) -> HttpResponse:
     entry = _get_entry_for_user(request, pk)
     form = FollowThroughForm(request.POST)
     if not form.is_valid():
         error = " ".join(e for errors in form.errors.values() for e in errors)
         return _entry_response(request, entry, error=error)
     try:
-        request_log_followthrough(entry=entry, by=request.user, **form.cleaned_data)
+        services.request_log_followthrough(entry=entry, by=request.user, **form.cleaned_data)
     except ExerciseError as error:
         return _entry_response(request, entry, error=str(error))
     return _entry_response(request, entry, notice="Logged.")
@@ -549,11 +536,11 @@ def _caring_item_entry(request: HttpRequest, item_pk: int) -> Entry:
 
 @login_required
 @require_POST
-def caring_set_aside(request: HttpRequest, item_pk: int) -> HttpResponse:
+def caring_item_set_aside(request: HttpRequest, item_pk: int) -> HttpResponse:
     entry = _caring_item_entry(request, item_pk)
     aside = request.POST.get("aside") == "1"
     try:
-        caring_item_set_aside(item_id=item_pk, by=request.user, aside=aside)
+        services.caring_item_set_aside(item_id=item_pk, by=request.user, aside=aside)
     except ExerciseError as error:
         return _entry_response(request, entry, error=str(error))
     notice = "Set aside for now." if aside else "Taken back up."
@@ -562,13 +549,15 @@ def caring_set_aside(request: HttpRequest, item_pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def caring_gift(request: HttpRequest, item_pk: int) -> HttpResponse:
+def caring_gift_log(request: HttpRequest, item_pk: int) -> HttpResponse:
     entry = _caring_item_entry(request, item_pk)
     form = CaringGiftForm(request.POST)
     if not form.is_valid():
         return _entry_response(request, entry, error="Choose a day that isn't in the future.")
     try:
-        caring_gift_log(item_id=item_pk, by=request.user, given_on=form.cleaned_data["given_on"])
+        services.caring_gift_log(
+            item_id=item_pk, by=request.user, given_on=form.cleaned_data["given_on"]
+        )
     except ExerciseError as error:
         return _entry_response(request, entry, error=str(error))
     return _entry_response(request, entry, notice="Logged — thank you for caring.")
@@ -607,7 +596,7 @@ def _couple_or_404(request: HttpRequest) -> Couple:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def vision_merge_view(request: HttpRequest) -> HttpResponse:
+def vision_merge(request: HttpRequest) -> HttpResponse:
     couple = _couple_or_404(request)
     mine, theirs = vision_entries(couple=couple, user=request.user)
     items = list(VisionItem.objects.filter(vision__entry__in=theirs).prefetch_related("responses"))
@@ -621,7 +610,9 @@ def vision_merge_view(request: HttpRequest) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            accepted = vision_merge(couple=couple, by=request.user, decisions=form.decisions())
+            accepted = services.vision_merge(
+                couple=couple, by=request.user, decisions=form.decisions()
+            )
         except ExerciseError as error:
             context["error"] = str(error)
         else:
@@ -644,7 +635,7 @@ def vision_shared(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def vision_truth(request: HttpRequest, item_pk: int) -> HttpResponse:
+def vision_rate_truth(request: HttpRequest, item_pk: int) -> HttpResponse:
     get_object_or_404(
         VisionItem.objects.filter(vision__entry__in=Entry.objects.visible_to(request.user)),
         pk=item_pk,
@@ -654,7 +645,9 @@ def vision_truth(request: HttpRequest, item_pk: int) -> HttpResponse:
         messages.error(request, "Rate how true it is now from 1 to 5.")
         return redirect("exercises:vision_shared")
     try:
-        vision_rate_truth(item_id=item_pk, by=request.user, truth=form.cleaned_data["truth"])
+        services.vision_rate_truth(
+            item_id=item_pk, by=request.user, truth=form.cleaned_data["truth"]
+        )
     except ExerciseError as error:
         messages.error(request, str(error))
     else:
@@ -716,7 +709,7 @@ def history(request: HttpRequest) -> HttpResponse:
         Entry.objects.visible_to(request.user)
         .filter(
             visibility__gte=Visibility.PARTNER,
-            couple__in=Couple.objects.for_member(request.user).values("pk"),
+            couple__in=member_couples(request.user).values("pk"),
         )
         .select_related("author")
         .order_by("-created_at")

@@ -151,8 +151,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "home"
-LOGOUT_REDIRECT_URL = "home"
+LOGIN_REDIRECT_URL = "couples:home"
+LOGOUT_REDIRECT_URL = "couples:home"
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 3
 
 # Brute-force protection on the login form (django-axes): lock a username+address pair.

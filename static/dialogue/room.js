@@ -190,7 +190,7 @@
       setSending(false);
     }
     if (frame.code === "conflict" && waiting && fromBox(waiting) && waiting.text) carried = waiting.text;
-    errorText = frame.reason;
+    errorText = frame.message;
     errorCode = frame.code;
     showError();
   }

@@ -25,7 +25,7 @@ def _signup(client: Client, **overrides: str) -> object:
         "password2": NEW_PASSWORD,
     }
     data.update(overrides)
-    return client.post(reverse("signup"), data)
+    return client.post(reverse("couples:signup"), data)
 
 
 def test_signup_creates_a_partner_and_logs_them_in(client: Client) -> None:
@@ -133,7 +133,7 @@ def test_anonymous_users_are_redirected_to_login_from_private_pages(
 
 
 def test_every_page_has_the_quick_exit_and_safety_link(client: Client) -> None:
-    body = client.get(reverse("safety")).content.decode()
+    body = client.get(reverse("couples:safety")).content.decode()
     assert 'id="quick-exit"' in body
     assert "Call your local emergency number" in body
     make_user("eve@example.com", "Eve")

@@ -9,8 +9,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from couples.access import active_couple_for, is_active_member
 from couples.models import Couple, Invitation, Membership, User
-from couples.services import CoupleError, active_couple_for, invitation_accept, invitation_create
+from couples.services import CoupleError, invitation_accept, invitation_create
 
 pytestmark = pytest.mark.django_db
 
@@ -18,7 +19,7 @@ ClientFor = Callable[[User], Client]
 
 
 def _invite(client: Client) -> Invitation:
-    client.post(reverse("invitation_new"))
+    client.post(reverse("couples:invitation_create"))
     return Invitation.objects.latest("created_at")
 
 
@@ -29,7 +30,7 @@ def test_partner_creates_an_invitation_with_a_link_and_a_short_code(
     invitation = _invite(client)
     body = client.get("/").content.decode()
     assert invitation.code in body
-    assert reverse("join_by_link", args=[invitation.token]) in body
+    assert reverse("couples:join_by_link", args=[invitation.token]) in body
     assert len(invitation.token) >= 40 and len(invitation.code.replace("-", "")) == 8
     assert invitation.expires_at - invitation.created_at == timedelta(days=7)
 
@@ -51,7 +52,7 @@ def test_partner_accepts_by_code_and_both_see_the_couple(
 ) -> None:
     invitation = _invite(client_for(alice))
     bob_client = client_for(bob)
-    response = bob_client.post(reverse("join_by_code"), {"code": invitation.code.lower()})
+    response = bob_client.post(reverse("couples:join_by_code"), {"code": invitation.code.lower()})
     assert response.status_code == 302
     couple = Couple.objects.get()
     assert set(couple.partners.all()) == {alice, bob}
@@ -64,20 +65,20 @@ def test_partner_accepts_by_link_after_confirming(
 ) -> None:
     invitation = _invite(client_for(alice))
     bob_client = client_for(bob)
-    url = reverse("join_by_link", args=[invitation.token])
+    url = reverse("couples:join_by_link", args=[invitation.token])
     assert "Alice invited you" in bob_client.get(url).content.decode()
     assert not Couple.objects.exists()  # looking is not accepting
     bob_client.post(url)
-    assert active_couple_for(bob).has_member(alice)
+    assert is_active_member(couple=active_couple_for(bob), user=alice)
 
 
 def test_a_new_user_following_the_link_signs_up_then_lands_back_on_it(
     client_for: ClientFor, alice: User, client: Client
 ) -> None:
     invitation = _invite(client_for(alice))
-    url = reverse("join_by_link", args=[invitation.token])
+    url = reverse("couples:join_by_link", args=[invitation.token])
     response = client.get(url)
-    assert response.url == f"{reverse('signup')}?next={url}"
+    assert response.url == f"{reverse('couples:signup')}?next={url}"
     password = "a quiet evening walk 42"
     response = client.post(
         response.url,
@@ -110,7 +111,7 @@ def test_expired_invitation_is_refused(alice: User, bob: User) -> None:
 
 def test_revoked_invitation_is_refused(client_for: ClientFor, alice: User, bob: User) -> None:
     invitation = _invite(client_for(alice))
-    client_for(alice).post(reverse("invitation_revoke", args=[invitation.pk]))
+    client_for(alice).post(reverse("couples:invitation_revoke", args=[invitation.pk]))
     assert "revoked" in _refusal(bob, code=invitation.code)
     assert not Couple.objects.exists()
 
@@ -123,7 +124,7 @@ def test_used_invitation_is_refused(alice: User, bob: User, mallory: User) -> No
 
 
 def test_wrong_code_is_refused_with_a_clear_message(client_for: ClientFor, bob: User) -> None:
-    response = client_for(bob).post(reverse("join_by_code"), {"code": "ZZZZ-ZZZZ"})
+    response = client_for(bob).post(reverse("couples:join_by_code"), {"code": "ZZZZ-ZZZZ"})
     assert response.status_code == 400
     assert "doesn&#x27;t match any invitation" in response.content.decode()
     assert 'value="ZZZZ-ZZZZ"' in response.content.decode()
@@ -166,14 +167,14 @@ def test_a_therapist_cannot_join_or_invite_as_a_partner(alice: User, carol: User
 def test_inviting_while_in_a_couple_is_refused(
     client_for: ClientFor, couple: Couple, alice: User
 ) -> None:
-    response = client_for(alice).post(reverse("invitation_new"), follow=True)
+    response = client_for(alice).post(reverse("couples:invitation_create"), follow=True)
     assert "already in a couple" in response.content.decode()
     assert not Invitation.objects.filter(inviter=alice, accepted_at=None).exists()
 
 
 def test_only_the_inviter_can_revoke(client_for: ClientFor, alice: User, mallory: User) -> None:
     invitation = invitation_create(inviter=alice)
-    response = client_for(mallory).post(reverse("invitation_revoke", args=[invitation.pk]))
+    response = client_for(mallory).post(reverse("couples:invitation_revoke", args=[invitation.pk]))
     assert response.status_code == 404
     invitation.refresh_from_db()
     assert invitation.is_pending
@@ -187,7 +188,7 @@ def test_the_database_refuses_a_second_active_couple(couple: Couple, bob: User) 
 
 def test_leaving_needs_confirmation(client_for: ClientFor, couple: Couple, alice: User) -> None:
     client = client_for(alice)
-    url = reverse("couple_leave", args=[couple.pk])
+    url = reverse("couples:couple_leave", args=[couple.pk])
     assert "Leave the couple" in client.get(url).content.decode()
     client.post(url)  # no confirmation box
     couple.refresh_from_db()
@@ -197,11 +198,11 @@ def test_leaving_needs_confirmation(client_for: ClientFor, couple: Couple, alice
 def test_leaving_ends_the_couple_for_both_and_keeps_history_readable(
     client_for: ClientFor, couple: Couple, alice: User, bob: User
 ) -> None:
-    client_for(alice).post(reverse("couple_leave", args=[couple.pk]), {"confirm": "yes"})
+    client_for(alice).post(reverse("couples:couple_leave", args=[couple.pk]), {"confirm": "yes"})
     couple.refresh_from_db()
     assert not couple.is_active and couple.ended_by == alice
     assert active_couple_for(alice) is None and active_couple_for(bob) is None
-    detail = client_for(bob).get(reverse("couple_detail", args=[couple.pk]))
+    detail = client_for(bob).get(reverse("couples:couple_detail", args=[couple.pk]))
     assert detail.status_code == 200 and "read-only" in detail.content.decode()
     # Both are free to pair again.
     invitation_accept(user=bob, token=invitation_create(inviter=alice).token)
@@ -211,10 +212,12 @@ def test_an_outsider_gets_404_on_another_couples_pages(
     client_for: ClientFor, couple: Couple, mallory: User, mallory_couple: Couple
 ) -> None:
     client = client_for(mallory)
-    for name in ("couple_detail", "couple_leave"):
+    for name in ("couples:couple_detail", "couples:couple_leave"):
         assert client.get(reverse(name, args=[couple.pk])).status_code == 404
     assert (
-        client.post(reverse("couple_leave", args=[couple.pk]), {"confirm": "yes"}).status_code
+        client.post(
+            reverse("couples:couple_leave", args=[couple.pk]), {"confirm": "yes"}
+        ).status_code
         == 404
     )
     couple.refresh_from_db()
@@ -224,13 +227,15 @@ def test_an_outsider_gets_404_on_another_couples_pages(
 def test_a_therapist_gets_404_on_a_couple_without_consent(
     client_for: ClientFor, couple: Couple, carol: User
 ) -> None:
-    assert client_for(carol).get(reverse("couple_detail", args=[couple.pk])).status_code == 404
+    assert (
+        client_for(carol).get(reverse("couples:couple_detail", args=[couple.pk])).status_code == 404
+    )
 
 
 def test_anonymous_users_are_sent_to_login_from_couple_pages(
     client: Client, couple: Couple
 ) -> None:
-    response = client.get(reverse("couple_detail", args=[couple.pk]))
+    response = client.get(reverse("couples:couple_detail", args=[couple.pk]))
     assert response.status_code == 302 and "/accounts/login/" in response.url
 
 

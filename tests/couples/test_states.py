@@ -57,7 +57,7 @@ def test_revoking_an_invitation_in_any_state_answers_with_a_clear_message(
     invitation = _invitation_in(state, alice)
     before = Invitation.objects.values().get(pk=invitation.pk)
     response = client_for(alice).post(
-        reverse("invitation_revoke", args=[invitation.pk]), follow=True
+        reverse("couples:invitation_revoke", args=[invitation.pk]), follow=True
     )
     assert response.status_code == 200
     assert REVOKE_MESSAGES[state] in response.content.decode()
@@ -84,10 +84,12 @@ def test_accepting_a_dead_invitation_by_link_or_code_is_refused_clearly(
     couples_before = Couple.objects.count()
     client = client_for(bob)
     if how == "link":
-        response = client.post(reverse("join_by_link", args=[invitation.token]), follow=True)
+        response = client.post(
+            reverse("couples:join_by_link", args=[invitation.token]), follow=True
+        )
         assert response.status_code == 200
     else:
-        response = client.post(reverse("join_by_code"), {"code": invitation.code})
+        response = client.post(reverse("couples:join_by_code"), {"code": invitation.code})
         assert response.status_code == 400
     assert ACCEPT_MESSAGES[state].replace("'", "&#x27;") in response.content.decode()
     assert Couple.objects.count() == couples_before
@@ -107,7 +109,7 @@ def test_the_join_page_names_the_state_of_the_invitation(
     client_for: ClientFor, alice: User, bob: User, state: str
 ) -> None:
     invitation = _invitation_in(state, alice)
-    response = client_for(bob).get(reverse("join_by_link", args=[invitation.token]))
+    response = client_for(bob).get(reverse("couples:join_by_link", args=[invitation.token]))
     assert response.status_code == 200
     assert JOIN_PAGE_TEXT[state] in response.content.decode()
 
@@ -118,7 +120,9 @@ def test_someone_elses_invitation_cannot_be_revoked_in_any_state(
     for state in ("pending", "expired", "revoked"):
         invitation = _invitation_in(state, alice)
         before = Invitation.objects.values().get(pk=invitation.pk)
-        response = client_for(mallory).post(reverse("invitation_revoke", args=[invitation.pk]))
+        response = client_for(mallory).post(
+            reverse("couples:invitation_revoke", args=[invitation.pk])
+        )
         assert response.status_code == 404
         assert Invitation.objects.values().get(pk=invitation.pk) == before
 
@@ -134,7 +138,7 @@ def test_consenting_twice_says_so_and_adds_nothing(
     client_for: ClientFor, couple: Couple, alice: User, carol: User
 ) -> None:
     therapist_link_create(couple=couple, therapist=carol, by=alice)
-    response = _detail(client_for(alice), couple, "therapist_consent")
+    response = _detail(client_for(alice), couple, "couples:therapist_consent_give")
     assert response.status_code == 200
     assert "You have already consented to this therapist." in _messages(response)
     assert TherapistConsent.objects.count() == 1
@@ -144,8 +148,8 @@ def test_consenting_after_the_link_was_revoked_says_there_is_no_link(
     client_for: ClientFor, couple: Couple, alice: User, bob: User, carol: User
 ) -> None:
     therapist_link_create(couple=couple, therapist=carol, by=alice)
-    _detail(client_for(alice), couple, "therapist_revoke")
-    response = _detail(client_for(bob), couple, "therapist_consent")
+    _detail(client_for(alice), couple, "couples:therapist_link_revoke")
+    response = _detail(client_for(bob), couple, "couples:therapist_consent_give")
     assert response.status_code == 200
     assert "Your couple has no therapist link right now: nothing changed." in _messages(response)
     assert TherapistConsent.objects.filter(partner=bob).count() == 0
@@ -154,8 +158,8 @@ def test_consenting_after_the_link_was_revoked_says_there_is_no_link(
 def test_revoking_a_link_twice_says_there_is_no_link_and_keeps_the_first_revoker(
     client_for: ClientFor, couple: Couple, alice: User, bob: User, carol_consented: User
 ) -> None:
-    _detail(client_for(alice), couple, "therapist_revoke")
-    response = _detail(client_for(bob), couple, "therapist_revoke")
+    _detail(client_for(alice), couple, "couples:therapist_link_revoke")
+    response = _detail(client_for(bob), couple, "couples:therapist_link_revoke")
     assert response.status_code == 200
     assert "Your couple has no therapist link right now: nothing changed." in _messages(response)
     assert TherapistLink.objects.get().revoked_by == alice
@@ -176,7 +180,7 @@ def test_revoking_a_revoked_link_in_the_service_is_refused_clearly(
 def test_consent_or_revoke_without_any_link_says_there_is_no_link(
     client_for: ClientFor, couple: Couple, alice: User
 ) -> None:
-    for name in ("therapist_consent", "therapist_revoke"):
+    for name in ("couples:therapist_consent_give", "couples:therapist_link_revoke"):
         response = _detail(client_for(alice), couple, name)
         assert response.status_code == 200
         assert "Your couple has no therapist link right now" in _messages(response)
@@ -186,7 +190,9 @@ def test_linking_a_second_therapist_while_one_is_live_is_refused(
     client_for: ClientFor, couple: Couple, alice: User, carol_consented: User
 ) -> None:
     make_user("dora@example.com", "Dora", User.Role.THERAPIST, "Counsellor")
-    response = _detail(client_for(alice), couple, "therapist_link", {"email": "dora@example.com"})
+    response = _detail(
+        client_for(alice), couple, "couples:therapist_link_create", {"email": "dora@example.com"}
+    )
     assert response.status_code == 200
     assert "Your couple is already linked to a therapist. Revoke that first." in _messages(response)
     assert TherapistLink.objects.count() == 1
@@ -196,7 +202,11 @@ def test_a_non_member_cannot_consent_link_or_revoke(
     client_for: ClientFor, couple: Couple, alice: User, carol: User, mallory: User
 ) -> None:
     therapist_link_create(couple=couple, therapist=carol, by=alice)
-    for name in ("therapist_consent", "therapist_revoke", "therapist_link"):
+    for name in (
+        "couples:therapist_consent_give",
+        "couples:therapist_link_revoke",
+        "couples:therapist_link_create",
+    ):
         for person in (mallory, carol):
             response = client_for(person).post(
                 reverse(name, args=[couple.pk]), {"email": "carol@example.com"}
@@ -211,11 +221,13 @@ def test_after_the_couple_ended_no_link_or_consent_can_be_made(
 ) -> None:
     therapist_link_create(couple=couple, therapist=carol, by=alice)
     couple_leave(couple=couple, user=alice)
-    response = _detail(client_for(bob), couple, "therapist_consent")
+    response = _detail(client_for(bob), couple, "couples:therapist_consent_give")
     assert "This therapist link is no longer open." in _messages(response)
     assert TherapistConsent.objects.count() == 1
     TherapistLink.objects.update(revoked_at=timezone.now())
-    response = _detail(client_for(bob), couple, "therapist_link", {"email": "carol@example.com"})
+    response = _detail(
+        client_for(bob), couple, "couples:therapist_link_create", {"email": "carol@example.com"}
+    )
     assert response.status_code == 200
     assert "Only a partner of an active couple can link a therapist." in _messages(response)
     assert TherapistLink.objects.filter(revoked_at__isnull=True).count() == 0

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
+from couples.access import couple_access_role
 from couples.models import Couple, TherapistLink, User
 from couples.services import (
-    couple_access_role,
     couple_leave,
     therapist_consent_give,
     therapist_link_create,

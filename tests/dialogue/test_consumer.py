@@ -201,7 +201,7 @@ async def test_an_invited_therapist_watches_live_but_cannot_act(
     await c.act("accept", "Yes", last_seq=c.last_seq)
     error = await c.frame("error")
     assert error["code"] == "observer"
-    assert "observing" in error["reason"]
+    assert "observing" in error["message"]
     await c.send({"type": "sync"})
     state = await c.frame("state")
     assert state["you"]["role"] == "observer"
@@ -308,7 +308,7 @@ async def test_the_ended_couples_dialogue_stays_readable_but_refuses_actions(
     await again.act("timeout", "")
     error = await again.frame("error")
     assert error["code"] == "read_only"
-    assert "readable" in error["reason"]
+    assert "readable" in error["message"]
 
 
 def _action(**fields: object) -> str:
@@ -341,7 +341,7 @@ async def test_bad_input_gets_an_error_frame_and_changes_nothing(
     await a.ws.send_to(text_data=raw)
     error = await a.frame("error")
     assert error["code"] == code
-    assert error["reason"]
+    assert error["message"]
     assert await _turns(dialogue) == []
     if code == "wrong_step":
         assert (await a.frame("state"))["dialogue"]["last_seq"] == 0
@@ -356,7 +356,7 @@ async def test_acting_out_of_turn_is_refused_by_name(
     await b.act("request", "I'd like to talk", last_seq=0)
     error = await b.frame("error")
     assert error["code"] == "not_your_turn"
-    assert error["reason"] == "It's Alice's move now."
+    assert error["message"] == "It's Alice's move now."
     state = await b.frame("state")
     assert state["dialogue"]["step"] == "appointment"
     assert await _turns(dialogue) == []

@@ -76,7 +76,7 @@ def test_every_state_role_and_action_moves_to_the_right_step_or_is_refused(
         with pytest.raises(FlowError) as caught:
             decide(State(step, paused), role, action)
         assert caught.value.code == refusal
-        assert caught.value.reason
+        assert caught.value.message
         return
     outcome = decide(State(step, paused), role, action)
     if action == Action.TIMEOUT:

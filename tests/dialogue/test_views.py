@@ -189,7 +189,7 @@ def test_every_look_a_therapist_takes_is_recorded_and_shown_to_the_partners(
     carol.get(reverse("dialogue:room", args=[dialogue.pk]))
     carol.get(reverse("dialogue:transcript", args=[dialogue.pk]))
     client_for(alice).get(reverse("dialogue:room", args=[dialogue.pk]))  # partners: not recorded
-    couple_page = client_for(alice).get(reverse("couple_detail", args=[dialogue.couple_id]))
+    couple_page = client_for(alice).get(reverse("couples:couple_detail", args=[dialogue.couple_id]))
     body = couple_page.content.decode()
     assert "What your therapist looked at" in body
     assert "Opened the dialogue: “the dishes”" in body

@@ -8,7 +8,7 @@ from exercises.models import Entry, Kind, Visibility
 from .conftest import ClientFor, create_entry, valid_data
 
 HX = {"HX-Request": "true"}
-NEW = reverse("exercises:new", args=["appreciation"])
+NEW = reverse("exercises:entry_create", args=["appreciation"])
 
 
 def test_an_inline_create_returns_a_fresh_form_and_the_new_card(
@@ -58,7 +58,7 @@ def test_the_author_edits_inline_and_the_title_follows(
 ) -> None:
     entry = create_entry(alice, Kind.APPRECIATION, Visibility.PARTNER)
     client = client_for(alice)
-    url = reverse("exercises:edit", args=[entry.pk])
+    url = reverse("exercises:entry_update", args=[entry.pk])
     form = client.get(url, headers=HX).content.decode()
     assert "Save changes" in form and "the way you make tea" in form
     response = client.post(url, valid_data("appreciation", appreciate="your patience"), headers=HX)
@@ -72,7 +72,7 @@ def test_an_invalid_edit_keeps_the_input_and_changes_nothing(
     couple: Couple, alice: User, client_for: ClientFor
 ) -> None:
     entry = create_entry(alice, Kind.APPRECIATION)
-    url = reverse("exercises:edit", args=[entry.pk])
+    url = reverse("exercises:entry_update", args=[entry.pk])
     response = client_for(alice).post(
         url, valid_data("appreciation", appreciate="", because="a new reason"), headers=HX
     )
@@ -87,7 +87,7 @@ def test_delete_asks_for_confirmation_first(
 ) -> None:
     entry = create_entry(alice, Kind.APPRECIATION, Visibility.PARTNER)
     client = client_for(alice)
-    url = reverse("exercises:delete", args=[entry.pk])
+    url = reverse("exercises:entry_delete", args=[entry.pk])
     confirm = client.get(url, headers=HX).content.decode()
     assert "Yes, delete it" in confirm and "Your partner won't see it any more" in confirm
     assert Entry.objects.filter(pk=entry.pk).exists()
@@ -101,7 +101,9 @@ def test_the_partner_says_thank_you_and_both_see_it(
     couple: Couple, alice: User, bob: User, client_for: ClientFor
 ) -> None:
     entry = create_entry(alice, Kind.APPRECIATION, Visibility.PARTNER)
-    response = client_for(bob).post(reverse("exercises:acknowledge", args=[entry.pk]), headers=HX)
+    response = client_for(bob).post(
+        reverse("exercises:appreciation_acknowledge", args=[entry.pk]), headers=HX
+    )
     assert "You said thank you" in response.content.decode()
     alice_page = client_for(alice).get(reverse("exercises:entry", args=[entry.pk])).content.decode()
     assert "Your partner said thank you" in alice_page
@@ -111,7 +113,7 @@ def test_thanking_twice_is_refused_and_changes_nothing(
     couple: Couple, alice: User, bob: User, client_for: ClientFor
 ) -> None:
     entry = create_entry(alice, Kind.APPRECIATION, Visibility.PARTNER)
-    url = reverse("exercises:acknowledge", args=[entry.pk])
+    url = reverse("exercises:appreciation_acknowledge", args=[entry.pk])
     client_for(bob).post(url)
     first = Entry.objects.get(pk=entry.pk).appreciation.acknowledged_at
     response = client_for(bob).post(url, headers=HX)
@@ -124,7 +126,7 @@ def test_the_author_cannot_thank_themselves(
 ) -> None:
     entry = create_entry(alice, Kind.APPRECIATION, Visibility.PARTNER)
     response = client_for(alice).post(
-        reverse("exercises:acknowledge", args=[entry.pk]), follow=True
+        reverse("exercises:appreciation_acknowledge", args=[entry.pk]), follow=True
     )
     assert "your partner is the one to answer it" in response.content.decode()
     entry.appreciation.refresh_from_db()

@@ -11,7 +11,7 @@ from exercises.models import CaringGift, CaringItem, CaringList, Kind, Visibilit
 from .conftest import ClientFor, create_entry, rows, valid_data
 
 HX = {"HX-Request": "true"}
-NEW = reverse("exercises:new", args=["caring"])
+NEW = reverse("exercises:entry_create", args=["caring"])
 
 
 def test_three_lists_with_ratings_are_saved_and_grouped(
@@ -56,7 +56,7 @@ def test_editing_keeps_items_and_their_gift_history(
         initial=3,
     )}  # fmt: skip
     data["rows-2-DELETE"] = "on"
-    client_for(alice).post(reverse("exercises:edit", args=[entry.pk]), data)
+    client_for(alice).post(reverse("exercises:entry_update", args=[entry.pk]), data)
     assert set(entry.caring.items.values_list("text", flat=True)) == {
         "bring me coffee in bed",
         "leave notes in my bag",
@@ -73,17 +73,17 @@ def test_the_partner_sets_an_item_aside_and_logs_gifts_shown_in_both_week_views(
     picnic = entry.caring.items.get(category="future")
     bob_client = client_for(bob)
     aside = bob_client.post(
-        reverse("exercises:caring_set_aside", args=[picnic.pk]), {"aside": "1"}, headers=HX
+        reverse("exercises:caring_item_set_aside", args=[picnic.pk]), {"aside": "1"}, headers=HX
     )
     assert "Not for now" in aside.content.decode() and "Take it back up" in aside.content.decode()
     given = bob_client.post(
-        reverse("exercises:caring_gift", args=[coffee.pk]),
+        reverse("exercises:caring_gift_log", args=[coffee.pk]),
         {"given_on": timezone.localdate().isoformat()},
         headers=HX,
     )
     assert "given 1 time" in given.content.decode()
     refused = bob_client.post(
-        reverse("exercises:caring_gift", args=[picnic.pk]),
+        reverse("exercises:caring_gift_log", args=[picnic.pk]),
         {"given_on": timezone.localdate().isoformat()},
         headers=HX,
     )
@@ -100,7 +100,7 @@ def test_a_gift_logged_twice_the_same_day_or_in_the_future_is_refused(
 ) -> None:
     entry = create_entry(alice, Kind.CARING, Visibility.PARTNER)
     item = entry.caring.items.first()
-    url = reverse("exercises:caring_gift", args=[item.pk])
+    url = reverse("exercises:caring_gift_log", args=[item.pk])
     today = timezone.localdate()
     client_for(bob).post(url, {"given_on": today.isoformat()})
     again = client_for(bob).post(url, {"given_on": today.isoformat()}, headers=HX)
@@ -117,11 +117,11 @@ def test_the_author_cannot_log_gifts_on_their_own_list_and_outsiders_get_404(
 ) -> None:
     entry = create_entry(alice, Kind.CARING, Visibility.PARTNER)
     item = entry.caring.items.first()
-    url = reverse("exercises:caring_gift", args=[item.pk])
+    url = reverse("exercises:caring_gift_log", args=[item.pk])
     own = client_for(alice).post(url, {"given_on": timezone.localdate().isoformat()}, headers=HX)
     assert "your partner is the one to answer it" in own.content.decode()
     assert client_for(mallory).post(url, {"given_on": "2026-01-01"}).status_code == 404
-    set_aside = reverse("exercises:caring_set_aside", args=[item.pk])
+    set_aside = reverse("exercises:caring_item_set_aside", args=[item.pk])
     assert client_for(mallory).post(set_aside, {"aside": "1"}).status_code == 404
     assert not CaringGift.objects.exists()
     item.refresh_from_db()
@@ -133,5 +133,5 @@ def test_a_private_list_cannot_be_acted_on_by_the_partner(
 ) -> None:
     entry = create_entry(alice, Kind.CARING)
     item = entry.caring.items.first()
-    response = client_for(bob).post(reverse("exercises:caring_set_aside", args=[item.pk]))
+    response = client_for(bob).post(reverse("exercises:caring_item_set_aside", args=[item.pk]))
     assert response.status_code == 404

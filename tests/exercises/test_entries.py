@@ -30,12 +30,14 @@ def test_each_exercise_is_created_edited_shared_and_deleted_inline(
     kind: str, couple: Couple, alice: User, bob: User, client_for: ClientFor
 ) -> None:
     client = client_for(alice)
-    created = client.post(reverse("exercises:new", args=[kind]), valid_data(kind), headers=HX)
+    created = client.post(
+        reverse("exercises:entry_create", args=[kind]), valid_data(kind), headers=HX
+    )
     entry = Entry.objects.get()
     assert entry.kind == kind and entry.author == alice
     assert f'id="entry-{entry.pk}"' in created.content.decode()
 
-    edit_url = reverse("exercises:edit", args=[entry.pk])
+    edit_url = reverse("exercises:entry_update", args=[entry.pk])
     assert "Save changes" in client.get(edit_url, headers=HX).content.decode()
     field, text = CHANGES[kind]
     edited = client.post(edit_url, current_data(entry, **{field: text}), headers=HX)
@@ -43,11 +45,11 @@ def test_each_exercise_is_created_edited_shared_and_deleted_inline(
     assert getattr(Entry.objects.get().detail, field) == text
 
     assert client_for(bob).get(reverse("exercises:entry", args=[entry.pk])).status_code == 404
-    client.post(reverse("exercises:visibility", args=[entry.pk]), {"visibility": "1"})
+    client.post(reverse("exercises:entry_set_visibility", args=[entry.pk]), {"visibility": "1"})
     partner_view = client_for(bob).get(reverse("exercises:entry", args=[entry.pk]))
     assert text.replace("'", "&#x27;") in partner_view.content.decode()
 
-    delete_url = reverse("exercises:delete", args=[entry.pk])
+    delete_url = reverse("exercises:entry_delete", args=[entry.pk])
     assert "Yes, delete it" in client.get(delete_url).content.decode()  # the no-JS confirm page
     assert Entry.objects.exists()
     response = client.post(delete_url)
@@ -63,7 +65,7 @@ def test_an_overlong_field_is_refused_in_every_exercise_and_the_input_is_kept(
     field, _ = CHANGES[kind]
     limit = {"appreciate": 500, "note": 500, "frustration": 600, "puzzles": 1000}[field]
     data = valid_data(kind, **{field: "y" * (limit + 1)})
-    body = client_for(alice).post(reverse("exercises:new", args=[kind]), data, headers=HX)
+    body = client_for(alice).post(reverse("exercises:entry_create", args=[kind]), data, headers=HX)
     body = body.content.decode()
     assert f"at most {limit} characters" in body
     assert "y" * (limit + 1) in body
@@ -81,7 +83,7 @@ def test_the_therapist_reads_only_entries_shared_with_the_therapist(
     page = client.get(reverse("exercises:entry", args=[for_therapist.pk])).content.decode()
     assert "Temperature reading" in page and "Update sharing" not in page
     assert client.get(reverse("exercises:entry", args=[partner_only.pk])).status_code == 404
-    assert client.get(reverse("exercises:edit", args=[for_therapist.pk])).status_code == 404
+    assert client.get(reverse("exercises:entry_update", args=[for_therapist.pk])).status_code == 404
     # Every look is on the partners' record; the partner-only entry left no trace there.
     looks = list(couple.therapist_views.values_list("what", flat=True))
     assert looks and all(for_therapist.title in what for what in looks)

@@ -12,7 +12,7 @@ from exercises.models import ChangeRequest, FollowThrough, Kind, RequestItem, Vi
 from .conftest import ClientFor, create_entry, rows, valid_data
 
 HX = {"HX-Request": "true"}
-NEW = reverse("exercises:new", args=["request"])
+NEW = reverse("exercises:entry_create", args=["request"])
 
 
 def _requests(*items: tuple[str, str, str]) -> dict[str, object]:
@@ -67,7 +67,7 @@ def test_the_partner_chooses_one_gift_and_both_see_the_status(
     entry = create_entry(alice, Kind.REQUEST, Visibility.PARTNER)
     item = entry.request.items.get(what="Call me at lunch")
     response = client_for(bob).post(
-        reverse("exercises:request_gift", args=[entry.pk]), {"item": item.pk}, headers=HX
+        reverse("exercises:request_choose_gift", args=[entry.pk]), {"item": item.pk}, headers=HX
     )
     assert "Chosen as a gift" in response.content.decode()
     item.refresh_from_db()
@@ -81,13 +81,13 @@ def test_choosing_a_second_gift_is_refused_and_changes_nothing(
 ) -> None:
     entry = create_entry(alice, Kind.REQUEST, Visibility.PARTNER)
     first, second, _ = entry.request.items.all()
-    url = reverse("exercises:request_gift", args=[entry.pk])
+    url = reverse("exercises:request_choose_gift", args=[entry.pk])
     client_for(bob).post(url, {"item": first.pk})
     response = client_for(bob).post(url, {"item": second.pk}, headers=HX)
     assert "already been answered" in response.content.decode()
     assert list(RequestItem.objects.filter(chosen_at__isnull=False)) == [first]
     decline = client_for(bob).post(
-        reverse("exercises:request_decline", args=[entry.pk]), headers=HX
+        reverse("exercises:request_decline_all", args=[entry.pk]), headers=HX
     )
     assert "already been answered" in decline.content.decode()
     assert ChangeRequest.objects.get().declined_at is None
@@ -98,7 +98,7 @@ def test_declining_all_three_is_allowed_and_shown_to_both(
 ) -> None:
     entry = create_entry(alice, Kind.REQUEST, Visibility.PARTNER)
     response = client_for(bob).post(
-        reverse("exercises:request_decline", args=[entry.pk]), headers=HX
+        reverse("exercises:request_decline_all", args=[entry.pk]), headers=HX
     )
     assert "Declined, for now" in response.content.decode()
     alice_page = client_for(alice).get(reverse("exercises:entry", args=[entry.pk])).content.decode()
@@ -112,7 +112,7 @@ def test_a_gift_id_from_another_request_is_refused(
     other = create_entry(alice, Kind.REQUEST, Visibility.PARTNER)
     foreign = other.request.items.first()
     response = client_for(bob).post(
-        reverse("exercises:request_gift", args=[entry.pk]), {"item": foreign.pk}, headers=HX
+        reverse("exercises:request_choose_gift", args=[entry.pk]), {"item": foreign.pk}, headers=HX
     )
     assert "Choose one of the three requests" in response.content.decode()
     assert not RequestItem.objects.filter(chosen_at__isnull=False).exists()
@@ -124,7 +124,7 @@ def test_a_malformed_gift_id_is_refused_with_a_message(
 ) -> None:
     entry = create_entry(alice, Kind.REQUEST, Visibility.PARTNER)
     response = client_for(bob).post(
-        reverse("exercises:request_gift", args=[entry.pk]), {"item": item}, headers=HX
+        reverse("exercises:request_choose_gift", args=[entry.pk]), {"item": item}, headers=HX
     )
     assert response.status_code in (200, 400)
     assert "Choose one of the three requests" in response.content.decode()
@@ -136,8 +136,10 @@ def test_the_author_cannot_answer_their_own_request(
 ) -> None:
     entry = create_entry(alice, Kind.REQUEST, Visibility.PARTNER)
     item = entry.request.items.first()
-    client_for(alice).post(reverse("exercises:request_gift", args=[entry.pk]), {"item": item.pk})
-    client_for(alice).post(reverse("exercises:request_decline", args=[entry.pk]))
+    client_for(alice).post(
+        reverse("exercises:request_choose_gift", args=[entry.pk]), {"item": item.pk}
+    )
+    client_for(alice).post(reverse("exercises:request_decline_all", args=[entry.pk]))
     request = ChangeRequest.objects.get()
     assert request.status() == ChangeRequest.Status.WAITING
 
@@ -147,7 +149,7 @@ def test_a_private_request_is_a_draft_the_partner_cannot_answer(
 ) -> None:
     entry = create_entry(alice, Kind.REQUEST)
     item = entry.request.items.first()
-    url = reverse("exercises:request_gift", args=[entry.pk])
+    url = reverse("exercises:request_choose_gift", args=[entry.pk])
     assert client_for(bob).post(url, {"item": item.pk}).status_code == 404
     assert entry.request.status() == ChangeRequest.Status.DRAFT
 
@@ -157,8 +159,10 @@ def test_both_partners_log_follow_through_until_the_end_date(
 ) -> None:
     entry = create_entry(alice, Kind.REQUEST, Visibility.PARTNER)
     item = entry.request.items.get(what="Tell me your plans each morning")
-    client_for(bob).post(reverse("exercises:request_gift", args=[entry.pk]), {"item": item.pk})
-    url = reverse("exercises:request_log", args=[entry.pk])
+    client_for(bob).post(
+        reverse("exercises:request_choose_gift", args=[entry.pk]), {"item": item.pk}
+    )
+    url = reverse("exercises:request_log_followthrough", args=[entry.pk])
     today = timezone.localdate()
     client_for(bob).post(url, {"done_on": today.isoformat(), "note": "told her over breakfast"})
     response = client_for(alice).post(url, {"done_on": today.isoformat()}, headers=HX)
@@ -179,7 +183,7 @@ def test_follow_through_before_a_gift_is_chosen_is_refused(
 ) -> None:
     entry = create_entry(alice, Kind.REQUEST, Visibility.PARTNER)
     response = client_for(alice).post(
-        reverse("exercises:request_log", args=[entry.pk]),
+        reverse("exercises:request_log_followthrough", args=[entry.pk]),
         {"done_on": timezone.localdate().isoformat()},
         headers=HX,
     )
@@ -191,8 +195,8 @@ def test_an_answered_request_can_no_longer_be_edited(
     couple: Couple, alice: User, bob: User, client_for: ClientFor
 ) -> None:
     entry = create_entry(alice, Kind.REQUEST, Visibility.PARTNER)
-    client_for(bob).post(reverse("exercises:request_decline", args=[entry.pk]))
-    url = reverse("exercises:edit", args=[entry.pk])
+    client_for(bob).post(reverse("exercises:request_decline_all", args=[entry.pk]))
+    url = reverse("exercises:entry_update", args=[entry.pk])
     response = client_for(alice).post(url, valid_data("request", desire="changed"), follow=True)
     assert "be changed any more" in response.content.decode()
     assert ChangeRequest.objects.get().desire != "changed"

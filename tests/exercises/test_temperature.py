@@ -12,7 +12,7 @@ from exercises.models import Kind, TemperatureReading, Visibility
 from .conftest import ClientFor, create_entry, valid_data
 
 HX = {"HX-Request": "true"}
-NEW = reverse("exercises:new", args=["temperature"])
+NEW = reverse("exercises:entry_create", args=["temperature"])
 PAGE = reverse("exercises:kind", args=["temperature"])
 
 

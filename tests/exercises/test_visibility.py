@@ -17,15 +17,15 @@ def _entry_urls(entry: Entry) -> list[tuple[str, str]]:
     pk = entry.pk
     return [
         ("get", reverse("exercises:entry", args=[pk])),
-        ("get", reverse("exercises:edit", args=[pk])),
-        ("post", reverse("exercises:edit", args=[pk])),
-        ("get", reverse("exercises:delete", args=[pk])),
-        ("post", reverse("exercises:delete", args=[pk])),
-        ("post", reverse("exercises:visibility", args=[pk])),
-        ("post", reverse("exercises:acknowledge", args=[pk])),
-        ("post", reverse("exercises:request_gift", args=[pk])),
-        ("post", reverse("exercises:request_decline", args=[pk])),
-        ("post", reverse("exercises:request_log", args=[pk])),
+        ("get", reverse("exercises:entry_update", args=[pk])),
+        ("post", reverse("exercises:entry_update", args=[pk])),
+        ("get", reverse("exercises:entry_delete", args=[pk])),
+        ("post", reverse("exercises:entry_delete", args=[pk])),
+        ("post", reverse("exercises:entry_set_visibility", args=[pk])),
+        ("post", reverse("exercises:appreciation_acknowledge", args=[pk])),
+        ("post", reverse("exercises:request_choose_gift", args=[pk])),
+        ("post", reverse("exercises:request_decline_all", args=[pk])),
+        ("post", reverse("exercises:request_log_followthrough", args=[pk])),
     ]
 
 
@@ -33,7 +33,7 @@ def test_a_new_entry_is_private_by_default(
     couple: Couple, alice: User, bob: User, client_for: ClientFor
 ) -> None:
     response = client_for(alice).post(
-        reverse("exercises:new", args=["appreciation"]),
+        reverse("exercises:entry_create", args=["appreciation"]),
         valid_data("appreciation"),
     )
     assert response.status_code == 302
@@ -83,11 +83,11 @@ def test_the_partner_reads_a_shared_entry_but_cannot_edit_delete_or_reshare_it(
     assert page.status_code == 200
     assert entry.title in page.content.decode()
     assert "Update sharing" not in page.content.decode()
-    assert client.get(reverse("exercises:edit", args=[entry.pk])).status_code == 404
-    assert client.post(reverse("exercises:delete", args=[entry.pk])).status_code == 404
+    assert client.get(reverse("exercises:entry_update", args=[entry.pk])).status_code == 404
+    assert client.post(reverse("exercises:entry_delete", args=[entry.pk])).status_code == 404
     assert (
         client.post(
-            reverse("exercises:visibility", args=[entry.pk]), {"visibility": "0"}
+            reverse("exercises:entry_set_visibility", args=[entry.pk]), {"visibility": "0"}
         ).status_code
         == 404
     )
@@ -99,7 +99,7 @@ def test_the_author_shares_and_unshares_and_the_partner_sees_exactly_that(
     couple: Couple, alice: User, bob: User, client_for: ClientFor
 ) -> None:
     entry = create_entry(alice, Kind.APPRECIATION)
-    url = reverse("exercises:visibility", args=[entry.pk])
+    url = reverse("exercises:entry_set_visibility", args=[entry.pk])
     response = client_for(alice).post(url, {"visibility": "1"}, headers=HX)
     assert "Shared with partner" in response.content.decode()
     assert client_for(bob).get(reverse("exercises:entry", args=[entry.pk])).status_code == 200
@@ -135,7 +135,7 @@ def test_someone_without_a_couple_writes_private_entries_but_cannot_share(
     alice: User, client_for: ClientFor
 ) -> None:
     client = client_for(alice)
-    url = reverse("exercises:new", args=["appreciation"])
+    url = reverse("exercises:entry_create", args=["appreciation"])
     response = client.post(url, valid_data("appreciation", visibility="1"), headers=HX)
     body = response.content.decode()
     assert "only share with a partner you" in body
@@ -155,18 +155,24 @@ def test_an_ended_couples_shared_entries_stay_readable_but_read_only(
     bob_client = client_for(bob)
     page = bob_client.get(reverse("exercises:entry", args=[entry.pk])).content.decode()
     assert entry.title in page and "Thank you" not in page.split("</blockquote>")[1]
-    response = bob_client.post(reverse("exercises:acknowledge", args=[entry.pk]), headers=HX)
+    response = bob_client.post(
+        reverse("exercises:appreciation_acknowledge", args=[entry.pk]), headers=HX
+    )
     assert "couple has ended" in response.content.decode()
     entry.appreciation.refresh_from_db()
     assert entry.appreciation.acknowledged_at is None
     # Alice can't share further or edit, but can make it private or delete it.
     alice_client = client_for(alice)
     response = alice_client.post(
-        reverse("exercises:visibility", args=[private.pk]), {"visibility": "1"}, headers=HX
+        reverse("exercises:entry_set_visibility", args=[private.pk]),
+        {"visibility": "1"},
+        headers=HX,
     )
     assert "couple has ended" in response.content.decode()
-    assert alice_client.get(reverse("exercises:edit", args=[entry.pk])).status_code == 302
-    alice_client.post(reverse("exercises:visibility", args=[entry.pk]), {"visibility": "0"})
+    assert alice_client.get(reverse("exercises:entry_update", args=[entry.pk])).status_code == 302
+    alice_client.post(
+        reverse("exercises:entry_set_visibility", args=[entry.pk]), {"visibility": "0"}
+    )
     assert bob_client.get(reverse("exercises:entry", args=[entry.pk])).status_code == 404
 
 
@@ -193,7 +199,9 @@ def test_an_entry_written_while_single_can_be_shared_once_paired(
     entry = create_entry(alice, Kind.APPRECIATION)
     assert entry.couple is None
     pair(alice, bob)
-    client_for(alice).post(reverse("exercises:visibility", args=[entry.pk]), {"visibility": "1"})
+    client_for(alice).post(
+        reverse("exercises:entry_set_visibility", args=[entry.pk]), {"visibility": "1"}
+    )
     assert client_for(bob).get(reverse("exercises:entry", args=[entry.pk])).status_code == 200
 
 

@@ -8,7 +8,7 @@ from exercises.models import Entry, Kind, Visibility, Vision, VisionItem, Vision
 from .conftest import ClientFor, create_entry, rows, valid_data
 
 HX = {"HX-Request": "true"}
-NEW = reverse("exercises:new", args=["vision"])
+NEW = reverse("exercises:entry_create", args=["vision"])
 MERGE = reverse("exercises:vision_merge")
 SHARED = reverse("exercises:vision_shared")
 
@@ -109,12 +109,12 @@ def test_each_partner_rates_how_true_a_shared_statement_is_now(
     item = _vision(alice, "We settle our differences calmly").vision.items.get()
     _vision(bob, "We cook together")
     client_for(bob).post(MERGE, {f"accept_{item.pk}": "on", f"importance_{item.pk}": "3"})
-    client_for(alice).post(reverse("exercises:vision_truth", args=[item.pk]), {"truth": "2"})
-    client_for(bob).post(reverse("exercises:vision_truth", args=[item.pk]), {"truth": "4"})
+    client_for(alice).post(reverse("exercises:vision_rate_truth", args=[item.pk]), {"truth": "2"})
+    client_for(bob).post(reverse("exercises:vision_rate_truth", args=[item.pk]), {"truth": "4"})
     page = client_for(alice).get(SHARED).content.decode()
     assert "True now for Alice: 2/5" in page and "True now for Bob: 4/5" in page
     bad = client_for(bob).post(
-        reverse("exercises:vision_truth", args=[item.pk]), {"truth": "9"}, follow=True
+        reverse("exercises:vision_rate_truth", args=[item.pk]), {"truth": "9"}, follow=True
     )
     assert "from 1 to 5" in bad.content.decode()
     assert VisionResponse.objects.get(item=item, user=bob).truth == 4
@@ -132,7 +132,7 @@ def test_an_outsider_cannot_rate_a_couples_statement(
     _vision(bob, "We cook together")
     client_for(bob).post(MERGE, {f"accept_{item.pk}": "on", f"importance_{item.pk}": "3"})
     response = client_for(mallory).post(
-        reverse("exercises:vision_truth", args=[item.pk]), {"truth": "1"}
+        reverse("exercises:vision_rate_truth", args=[item.pk]), {"truth": "1"}
     )
     assert response.status_code == 404
     assert not VisionResponse.objects.filter(user=mallory).exists()
@@ -144,7 +144,7 @@ def test_a_statement_not_yet_accepted_cannot_be_rated(
     item = _vision(alice, "We settle our differences calmly").vision.items.get()
     _vision(bob, "We cook together")
     response = client_for(bob).post(
-        reverse("exercises:vision_truth", args=[item.pk]), {"truth": "5"}, follow=True
+        reverse("exercises:vision_rate_truth", args=[item.pk]), {"truth": "5"}, follow=True
     )
     assert "isn&#x27;t part of your shared vision" in response.content.decode()
     assert not VisionResponse.objects.exists()
@@ -179,7 +179,7 @@ def test_rewording_a_statement_asks_the_partner_again(
     data = current_data(entry)
     row = next(k for k, v in data.items() if v == "We dance on Sundays")
     data[row] = "We dance every Saturday"
-    client_for(alice).post(reverse("exercises:edit", args=[entry.pk]), data)
+    client_for(alice).post(reverse("exercises:entry_update", args=[entry.pk]), data)
     page = client_for(alice).get(SHARED).content.decode()
     assert "We settle our differences calmly" in page
     assert "We dance every Saturday" not in page

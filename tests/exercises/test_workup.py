@@ -8,7 +8,7 @@ from exercises.models import Caretaker, Entry, Kind, Visibility
 from .conftest import ClientFor, create_entry, rows, valid_data
 
 HX = {"HX-Request": "true"}
-NEW = reverse("exercises:new", args=["workup"])
+NEW = reverse("exercises:entry_create", args=["workup"])
 
 
 def test_the_imago_statement_is_composed_from_the_most_influential_caretaker(

@@ -4,8 +4,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from couples.access import active_couple_for
 from couples.models import User
-from couples.services import active_couple_for, invitation_accept, invitation_create
+from couples.services import invitation_accept, invitation_create
 
 DEMO_PASSWORD = "imago-demo-2026"
 DEMO_PEOPLE = [
