@@ -16,7 +16,6 @@ from .access import (
     active_couple_for,
     get_couple_for_user,
     member_couples,
-    therapist_couples,
 )
 from .forms import JoinByCodeForm, SignUpForm, TherapistLinkForm
 from .models import Couple, Invitation, TherapistLink, User
@@ -49,9 +48,8 @@ def home(request: HttpRequest) -> HttpResponse:
     context: dict[str, object] = {"couple": couple}
     if couple:
         context["partner"] = couple.partner_of(request.user)
-    elif request.user.is_therapist:
-        context["clients"] = therapist_couples(request.user).prefetch_related("partners")
-    else:
+    elif not request.user.is_therapist:
+        # A therapist's client list is composed in the template (exercises' `client_list` tag).
         context["invitation"] = _latest_open_invitation(request.user)
         context["join_form"] = JoinByCodeForm()
         context["past_couples"] = (

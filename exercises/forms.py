@@ -9,6 +9,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.forms import BaseInlineFormSet, inlineformset_factory
 from django.utils import timezone
+from django.utils.text import Truncator
 
 from .models import (
     RATING_CHOICES,
@@ -17,7 +18,9 @@ from .models import (
     CaringItem,
     CaringList,
     ChangeRequest,
+    Homework,
     Kind,
+    Note,
     RequestItem,
     TemperatureReading,
     Visibility,
@@ -404,3 +407,107 @@ class HistoryFilterForm(forms.Form):
         if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
             self.add_error("date_to", "“To” must be on or after “From”.")
         return data
+
+
+# --- The therapist's desk ----------------------------------------------------------------------
+
+BOTH = "both"
+
+
+class HomeworkForm(forms.ModelForm):
+    """What a therapist asks: which exercise, for whom, instructions, an optional due date."""
+
+    assignee = forms.ChoiceField(label="For")
+
+    class Meta:
+        model = Homework
+        fields = ["kind", "instructions", "due_on"]
+        widgets = {
+            "instructions": _textarea(3),
+            "due_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        }
+
+    def __init__(self, *args: object, partners: list, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.partners = {str(p.pk): p for p in partners}
+        self.fields["assignee"].choices = [
+            (BOTH, "Both partners"),
+            *((pk, p.display_name) for pk, p in self.partners.items()),
+        ]
+        self.order_fields(["kind", "assignee", "instructions", "due_on"])
+
+    def clean_due_on(self) -> date | None:
+        value = self.cleaned_data["due_on"]
+        if value is not None and not timezone.localdate() <= value <= LAST_DAY:
+            raise ValidationError("Choose a day from today on.")
+        return value
+
+    def chosen_assignee(self) -> object:
+        return self.partners.get(self.cleaned_data["assignee"])
+
+
+class HomeworkAnswerForm(forms.Form):
+    state = forms.ChoiceField(
+        label="How did it go",
+        choices=[
+            (Homework.State.DONE, "We did it"),
+            (Homework.State.DID_NOT_FIT, "It did not fit"),
+        ],
+        widget=forms.RadioSelect,
+    )
+    comment = forms.CharField(
+        label="A word for your therapist (needed if it did not fit)",
+        max_length=Homework._meta.get_field("comment").max_length,
+        required=False,
+        widget=_textarea(2),
+    )
+
+
+class HomeworkLinkForm(forms.Form):
+    """On a new entry: which of the writer's homework of this exercise it is for, if any."""
+
+    homework = forms.TypedChoiceField(
+        label="Written for", coerce=int, required=False, empty_value=None
+    )
+
+    def __init__(self, *args: object, homework: list, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.homework = {h.pk: h for h in homework}
+        self.fields["homework"].choices = [
+            ("", "Not for homework"),
+            *((h.pk, f"Homework: {Truncator(h.instructions).chars(60)}") for h in homework),
+        ]
+
+    def chosen(self) -> Homework | None:
+        return self.homework.get(self.cleaned_data.get("homework"))
+
+
+class NoteForm(forms.ModelForm):
+    class Meta:
+        model = Note
+        fields = ["text"]
+        labels = {"text": "Note"}
+        widgets = {"text": _textarea(3)}
+
+
+class BriefForm(forms.Form):
+    since = forms.DateField(
+        label="What is new since",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+
+    def clean_since(self) -> date:
+        value = self.cleaned_data["since"]
+        if not FIRST_DAY <= value <= timezone.localdate():
+            raise ValidationError("Choose a day in the past.")
+        return value
+
+
+class NewNoteForm(NoteForm):
+    to_couple = forms.BooleanField(
+        label="Address it to the couple: both partners read it on their home page",
+        required=False,
+    )
+
+    class Meta(NoteForm.Meta):
+        fields = ["text", "to_couple"]

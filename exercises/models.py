@@ -88,6 +88,10 @@ class Entry(models.Model):
     title = models.CharField(max_length=160, help_text="Computed by the server from the entry.")
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
+    # The homework this entry was written for, if any.
+    homework = models.ForeignKey(
+        "Homework", null=True, blank=True, on_delete=models.SET_NULL, related_name="entries"
+    )
 
     objects = EntryQuerySet.as_manager()
 
@@ -412,3 +416,120 @@ def _join(items: list[str]) -> str:
     if len(items) <= 1:
         return "".join(items)
     return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+# --- The therapist's desk: homework and notes --------------------------------------------------
+
+
+class HomeworkQuerySet(models.QuerySet["Homework"]):
+    def visible_to(self, user: User) -> HomeworkQuerySet:
+        """The partners of the couple (also after it ended) see all its homework; a therapist
+        sees what they assigned, while their access to the couple is in force."""
+        if not user.is_authenticated:
+            return self.none()
+        rule = Q(couple__in=Couple.objects.for_member(user).values("pk"))
+        if user.is_therapist:
+            rule |= Q(assigned_by=user, couple__in=Couple.objects.for_therapist(user).values("pk"))
+        return self.filter(rule)
+
+
+class Homework(models.Model):
+    """An exercise a therapist asks a couple (or one partner of it) to do before the next
+    session. What a partner writes for it points back here (`Entry.homework`)."""
+
+    class State(models.TextChoices):
+        OPEN = "open", "To do"
+        DONE = "done", "Done"
+        DID_NOT_FIT = "did_not_fit", "Did not fit"
+
+    couple = models.ForeignKey(Couple, on_delete=models.CASCADE, related_name="homework")
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    # None: both partners.
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    kind = models.CharField("Exercise", max_length=20, choices=Kind.choices)
+    instructions = models.CharField(max_length=2000)
+    due_on = models.DateField("Due (optional)", null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    state = models.CharField(max_length=12, choices=State.choices, default=State.OPEN)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    answered_at = models.DateTimeField(null=True, blank=True)
+    comment = models.CharField(max_length=1000, blank=True)
+
+    objects = HomeworkQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["couple", "-created_at"], name="homework_by_couple")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for {self.assignee or 'both partners'}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state == self.State.OPEN
+
+    def is_for(self, user: User) -> bool:
+        return self.assignee_id is None or self.assignee_id == user.pk
+
+
+class NoteQuerySet(models.QuerySet["Note"]):
+    def visible_to(self, user: User) -> NoteQuerySet:
+        """A therapist reads their own notes on couples they may see now; partners read the
+        notes addressed to their couple, and nothing else."""
+        if not user.is_authenticated:
+            return self.none()
+        rule = Q(to_couple=True, couple__in=Couple.objects.for_member(user).values("pk"))
+        if user.is_therapist:
+            rule |= Q(author=user, couple__in=Couple.objects.for_therapist(user).values("pk"))
+        return self.filter(rule)
+
+
+class Note(models.Model):
+    """A therapist's note on a couple. A session note (`to_couple` False) is read by its author
+    only — never by the partners, never exported to them. A note to the couple is read by its
+    author and by both partners, on their home page."""
+
+    couple = models.ForeignKey(Couple, on_delete=models.CASCADE, related_name="therapist_notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    text = models.CharField(max_length=4000)
+    to_couple = models.BooleanField(default=False)
+    # A session note may be pinned to one turn of a dialogue shared with the therapist.
+    turn = models.ForeignKey(
+        "dialogue.Turn", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    objects = NoteQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["couple", "author", "-created_at"], name="note_by_couple")]
+
+    def __str__(self) -> str:
+        return f"Note {self.pk} on {self.couple_id}"
+
+
+class DeskVisit(models.Model):
+    """When a therapist last opened a couple's desk: "new since you last looked" counts from
+    there."""
+
+    couple = models.ForeignKey(Couple, on_delete=models.CASCADE, related_name="+")
+    therapist = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    seen_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["couple", "therapist"], name="desk_visit_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.therapist} saw {self.couple_id} at {self.seen_at}"

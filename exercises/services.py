@@ -6,22 +6,26 @@ transaction, so an id the caller may not see is refused exactly like one that do
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.forms import BaseInlineFormSet, ModelForm
 from django.utils import timezone
 
-from couples.access import active_couple_for, is_member
+from couples.access import AccessRole, active_couple_for, couple_access_role, is_member, look_record
 from couples.models import Couple, User
 from imago_site.errors import ImagoError
 
 from .models import (
     CaringGift,
     CaringItem,
+    DeskVisit,
     Entry,
     FollowThrough,
+    Homework,
     Kind,
+    Note,
     RequestItem,
     Visibility,
     VisionItem,
@@ -29,10 +33,18 @@ from .models import (
 )
 from .registry import KINDS
 
+if TYPE_CHECKING:
+    from dialogue.models import Turn
+
 NOT_FOUND = "That entry doesn't exist, or it isn't shared with you."
 ENDED = (
     "Your couple has ended: what you shared stays readable, but it can't be answered or added to."
 )
+
+
+NOTE_LIMIT = Note._meta.get_field("text").max_length
+HOMEWORK_INSTRUCTIONS_LIMIT = Homework._meta.get_field("instructions").max_length
+HOMEWORK_COMMENT_LIMIT = Homework._meta.get_field("comment").max_length
 
 
 class ExerciseError(ImagoError):
@@ -87,8 +99,10 @@ def entry_create(
     visibility: int,
     form: ModelForm,
     formset: BaseInlineFormSet | None = None,
+    homework: Homework | None = None,
 ) -> Entry:
-    """Save a validated exercise form (and its list of rows) as a new entry by `author`."""
+    """Save a validated exercise form (and its list of rows) as a new entry by `author`, written
+    for `homework` if given (homework of the author's couple, of this kind, for them)."""
     if author.is_therapist:
         raise ExerciseError(
             "therapist_account",
@@ -100,6 +114,15 @@ def entry_create(
             raise ExerciseError(
                 "not_paired", "You're not in an active couple, so this can only be private."
             )
+        if homework is not None and (
+            couple is None
+            or homework.couple_id != couple.pk
+            or homework.kind != kind
+            or not homework.is_for(author)
+        ):
+            raise ExerciseError(
+                "bad_homework", "That homework isn't yours, or it is for another exercise."
+            )
         now = timezone.now()
         entry = Entry.objects.create(
             author=author,
@@ -109,6 +132,7 @@ def entry_create(
             title="",
             created_at=now,
             updated_at=now,
+            homework=homework,
         )
         detail = form.save(commit=False)
         detail.entry = entry
@@ -396,3 +420,164 @@ def vision_rate_truth(*, item_id: object, by: User, truth: int) -> VisionRespons
             defaults={"truth": truth, "truth_rated_at": timezone.now()},
         )
         return response
+
+
+# --- The therapist's desk: homework, notes, looks ----------------------------------------------
+
+HOMEWORK_NOT_FOUND = "That homework doesn't exist, or it isn't yours to answer."
+NOTE_NOT_FOUND = "That note doesn't exist, or it isn't yours."
+
+
+def _require_therapist_of(couple: Couple, by: User) -> Couple:
+    """`couple`, re-read under lock, if `by` is its therapist with both partners' consent."""
+    couple = Couple.objects.select_for_update().get(pk=couple.pk)
+    if couple_access_role(couple=couple, user=by) != AccessRole.THERAPIST:
+        raise ExerciseError(
+            "not_therapist",
+            "Only the couple's therapist, with both partners' consent, can do that.",
+        )
+    return couple
+
+
+def homework_assign(
+    *,
+    couple: Couple,
+    by: User,
+    kind: str,
+    instructions: str,
+    due_on: date | None = None,
+    assignee: User | None = None,
+) -> Homework:
+    """The couple's therapist asks both partners (`assignee` None) or one of them to do an
+    exercise, with instructions and an optional due date."""
+    instructions = (instructions or "").strip()
+    if kind not in KINDS:
+        raise ExerciseError("bad_kind", "Choose one of the exercises.")
+    if not instructions:
+        raise ExerciseError("text_required", "Write a few words of instructions.")
+    if len(instructions) > HOMEWORK_INSTRUCTIONS_LIMIT:
+        raise ExerciseError(
+            "text_too_long",
+            f"Keep the instructions to {HOMEWORK_INSTRUCTIONS_LIMIT:,} characters or fewer.",
+        )
+    if due_on is not None and due_on < timezone.localdate():
+        raise ExerciseError("past_date", "The due date has already passed. Choose a later one.")
+    with transaction.atomic():
+        couple = _require_therapist_of(couple, by)
+        if (
+            assignee is not None
+            and not couple.memberships.filter(user=assignee, active=True).exists()
+        ):
+            raise ExerciseError("bad_assignee", "Choose one of the two partners, or both.")
+        return Homework.objects.create(
+            couple=couple,
+            assigned_by=by,
+            assignee=assignee,
+            kind=kind,
+            instructions=instructions,
+            due_on=due_on,
+        )
+
+
+def homework_answer(*, homework_id: object, by: User, state: str, comment: str = "") -> Homework:
+    """A partner the homework is for marks it done, or says it did not fit (and why)."""
+    comment = (comment or "").strip()
+    if state not in (Homework.State.DONE, Homework.State.DID_NOT_FIT):
+        raise ExerciseError("bad_state", "Say whether you did it, or whether it did not fit.")
+    if state == Homework.State.DID_NOT_FIT and not comment:
+        raise ExerciseError(
+            "comment_required", "Tell your therapist in a few words why it did not fit."
+        )
+    if len(comment) > HOMEWORK_COMMENT_LIMIT:
+        raise ExerciseError(
+            "text_too_long",
+            f"Keep the comment to {HOMEWORK_COMMENT_LIMIT:,} characters or fewer.",
+        )
+    with transaction.atomic():
+        raw = str(homework_id)
+        homework = (
+            Homework.objects.visible_to(by)
+            .select_for_update(of=("self",))
+            .select_related("couple")
+            .filter(pk=raw)
+            .first()
+            if raw.isascii() and raw.isdigit()
+            else None
+        )
+        if homework is None or by.is_therapist or not homework.is_for(by):
+            raise ExerciseError("not_found", HOMEWORK_NOT_FOUND)
+        if not homework.couple.is_active:
+            raise ExerciseError(ENDED)
+        homework.state = state
+        homework.comment = comment
+        homework.answered_by = by
+        homework.answered_at = timezone.now()
+        homework.save(update_fields=["state", "comment", "answered_by", "answered_at"])
+        return homework
+
+
+def note_create(
+    *, couple: Couple, by: User, text: str, to_couple: bool = False, turn: Turn | None = None
+) -> Note:
+    """The couple's therapist writes a session note (read by them alone), possibly pinned to a
+    turn of a dialogue they may read, or a note to the couple (read by both partners too)."""
+    text = _note_text(text)
+    with transaction.atomic():
+        couple = _require_therapist_of(couple, by)
+        if turn is not None and (to_couple or turn.dialogue.couple_id != couple.pk):
+            raise ExerciseError(
+                "bad_turn", "A session note can be pinned to a turn of this couple's dialogue."
+            )
+        now = timezone.now()
+        return Note.objects.create(
+            couple=couple,
+            author=by,
+            text=text,
+            to_couple=to_couple,
+            turn=turn,
+            created_at=now,
+            updated_at=now,
+        )
+
+
+def note_update(*, note_id: object, by: User, text: str) -> Note:
+    """Only the author edits a note, while their access to the couple is in force."""
+    text = _note_text(text)
+    with transaction.atomic():
+        raw = str(note_id)
+        note = (
+            Note.objects.visible_to(by).filter(author=by, pk=raw).first()
+            if raw.isascii() and raw.isdigit()
+            else None
+        )
+        if note is None:
+            raise ExerciseError("not_found", NOTE_NOT_FOUND)
+        note.text = text
+        note.updated_at = timezone.now()
+        note.save(update_fields=["text", "updated_at"])
+        return note
+
+
+def _note_text(text: str) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise ExerciseError("text_required", "Write something first.")
+    if len(text) > NOTE_LIMIT:
+        raise ExerciseError(
+            "text_too_long",
+            f"Keep a note to {NOTE_LIMIT:,} characters or fewer ({len(text):,} now).",
+        )
+    return text
+
+
+def desk_visit_record(*, couple: Couple, therapist: User, what: str, path: str = "") -> None:
+    """A therapist's look at a couple's desk: recorded in the record partners read, and kept as
+    the moment "new since you last looked" counts from."""
+    look_record(viewer=therapist, couples=couple, what=what, path=path)
+    # One upsert: a look costs the same whether or not it is the first.
+    DeskVisit.objects.bulk_create(
+        [DeskVisit(couple=couple, therapist=therapist, seen_at=timezone.now())],
+        update_conflicts=True,
+        unique_fields=["couple", "therapist"],
+        update_fields=["seen_at"],
+    )

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import views
+from . import desk_views, views
 
 app_name = "exercises"
 urlpatterns = [
@@ -24,6 +24,7 @@ urlpatterns = [
         name="caring_item_set_aside",
     ),
     path("caring/item/<int:item_pk>/given/", views.caring_gift_log, name="caring_gift_log"),
+    path("homework/<int:pk>/answer/", desk_views.homework_answer, name="homework_answer"),
     path("vision/merge/", views.vision_merge, name="vision_merge"),
     path("vision/shared/", views.vision_shared, name="vision_shared"),
     path("vision/item/<int:item_pk>/truth/", views.vision_rate_truth, name="vision_rate_truth"),

@@ -4,12 +4,12 @@ import calendar
 import csv
 import json
 from collections import defaultdict
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Count, Exists, OuterRef, Q, prefetch_related_objects
+from django.db.models import Count, Exists, OuterRef, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -20,12 +20,16 @@ from couples.access import active_couple_for, look_record, member_couples
 from couples.models import Couple, User
 
 from . import services
+from .charts import CHART_WEEKS, activity_chart, local_midnight, week_start
+from .desk import partner_homework
+from .exports import entry_record, prefetch_details
 from .forms import (
     FIRST_DAY,
     LAST_DAY,
     CaringGiftForm,
     FollowThroughForm,
     HistoryFilterForm,
+    HomeworkLinkForm,
     TruthForm,
     VisibilityForm,
     VisionMergeForm,
@@ -35,6 +39,7 @@ from .models import (
     CaringItem,
     Entry,
     EntryQuerySet,
+    Homework,
     Kind,
     RequestItem,
     Visibility,
@@ -44,7 +49,6 @@ from .registry import DETAIL_RELATIONS, KINDS, KindSpec
 from .services import ExerciseError, shared_vision_items, vision_entries
 
 PAGE_SIZE = 20
-CHART_WEEKS = 8
 WAITING_SHOWN = 5
 
 # --- Access: every read goes through Entry.objects.visible_to ----------------------------------
@@ -57,12 +61,7 @@ def _entries(user: User) -> EntryQuerySet:
 def _with_rows(entries: list[Entry], user: User) -> list[Entry]:
     """Prefetch each kind's rows (a fixed number of queries per kind on the page, whatever the
     number of entries) and add what the templates need to know about the viewer."""
-    by_kind: dict[str, list[Entry]] = defaultdict(list)
-    for entry in entries:
-        by_kind[entry.kind].append(entry)
-    for kind, group in by_kind.items():
-        if KINDS[kind].prefetch:
-            prefetch_related_objects(group, *KINDS[kind].prefetch)
+    prefetch_details(entries)
     for entry in entries:
         _describe(entry, user)
     return entries
@@ -143,50 +142,6 @@ def _context(request: HttpRequest, **extra: object) -> dict[str, object]:
 # --- Overview ----------------------------------------------------------------------------------
 
 
-def _week_start(day: date) -> date:
-    return day - timedelta(days=day.weekday())
-
-
-def _local_midnight(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, datetime.min.time()))
-
-
-def _activity_chart(stamps: list[datetime], first_week: date) -> dict[str, object]:
-    """Bar geometry for an inline SVG: one bar per week, scaled to the busiest week."""
-    counts = [0] * CHART_WEEKS
-    for stamp in stamps:
-        index = (timezone.localdate(stamp) - first_week).days // 7
-        if 0 <= index < CHART_WEEKS:
-            counts[index] += 1
-    width, height, top, bottom = 320, 140, 18, 22
-    slot = width / CHART_WEEKS
-    peak = max(counts) or 1
-    bars = []
-    for index, count in enumerate(counts):
-        bar_height = round((height - top - bottom) * count / peak, 1)
-        week = first_week + timedelta(weeks=index)
-        bars.append(
-            {
-                "x": round(index * slot + slot * 0.15, 1),
-                "y": round(height - bottom - bar_height, 1),
-                "width": round(slot * 0.7, 1),
-                "height": bar_height,
-                "count": count,
-                "week": week,
-                "label_x": round(index * slot + slot / 2, 1),
-                "count_y": round(height - bottom - bar_height - 4, 1),
-            }
-        )
-    return {
-        "bars": bars,
-        "width": width,
-        "height": height,
-        "baseline": height - bottom,
-        "label_y": height - 6,
-        "total": sum(counts),
-    }
-
-
 def _couple_activity(user: User, couple: Couple | None) -> EntryQuerySet:
     """Mine (any visibility) and what my partner shares with me in my current couple."""
     mine = Q(author=user)
@@ -200,13 +155,13 @@ def exercises_home(request: HttpRequest) -> HttpResponse:
     couple = active_couple_for(user)
     partner = couple.partner_of(user) if couple else None
     today = timezone.localdate()
-    this_week = _week_start(today)
+    this_week = week_start(today)
     first_week = this_week - timedelta(weeks=CHART_WEEKS - 1)
     activity = _couple_activity(user, couple)
 
     done = defaultdict(lambda: {"mine": 0, "theirs": 0})
     for row in (
-        activity.filter(created_at__gte=_local_midnight(this_week))
+        activity.filter(created_at__gte=local_midnight(this_week))
         .values("kind", "author_id")
         .annotate(n=Count("pk"))
     ):
@@ -245,7 +200,7 @@ def exercises_home(request: HttpRequest) -> HttpResponse:
             .count()
         )
     stamps = list(
-        activity.filter(created_at__gte=_local_midnight(first_week)).values_list(
+        activity.filter(created_at__gte=local_midnight(first_week)).values_list(
             "created_at", flat=True
         )
     )
@@ -259,7 +214,7 @@ def exercises_home(request: HttpRequest) -> HttpResponse:
             week_cards=week_cards,
             week_start=this_week,
             waiting=waiting,
-            chart=_activity_chart(stamps, first_week),
+            chart=activity_chart(stamps, first_week),
         ),
     )
 
@@ -268,7 +223,13 @@ def exercises_home(request: HttpRequest) -> HttpResponse:
 
 
 def _forms(
-    spec: KindSpec, data: object = None, *, detail: object = None, user: User | None = None
+    spec: KindSpec,
+    data: object = None,
+    *,
+    detail: object = None,
+    user: User | None = None,
+    homework: list[Homework] | None = None,
+    homework_id: object = None,
 ) -> dict[str, object]:
     instance = detail if detail is not None else spec.model()
     # An edit form shares the page with the create form and other cards: its own ids.
@@ -288,8 +249,22 @@ def _forms(
         else None
     )
     if detail is None:
-        can_share = active_couple_for(user) is not None
-        forms["visibility_form"] = VisibilityForm(data, can_share=can_share, label_suffix="")
+        couple = active_couple_for(user)
+        forms["visibility_form"] = VisibilityForm(
+            data, can_share=couple is not None, label_suffix=""
+        )
+        # Homework of this exercise still to do: the new entry may be written for one of them.
+        if homework is None:
+            homework = partner_homework(viewer=user, kind=spec.kind)
+        open_homework = [h for h in homework if h.is_open]
+        forms["homework_form"] = (
+            HomeworkLinkForm(
+                data, homework=open_homework, initial={"homework": homework_id}, label_suffix=""
+            )
+            # A homework id posted by someone with none to do is refused, not ignored.
+            if open_homework or (data and data.get("homework"))
+            else None
+        )
     return forms
 
 
@@ -334,6 +309,7 @@ def _kind_extras(request: HttpRequest, spec: KindSpec) -> dict[str, object]:
 @require_GET
 def kind_page(request: HttpRequest, kind: str) -> HttpResponse:
     spec = _spec_or_404(kind)
+    homework = partner_homework(viewer=request.user, kind=spec.kind)
     page, entries = _kind_entries(request, spec)
     query = request.GET.copy()
     query.pop("page", None)
@@ -346,7 +322,10 @@ def kind_page(request: HttpRequest, kind: str) -> HttpResponse:
         action=reverse("exercises:entry_create", args=[spec.kind]),
         form_id="new-entry",
         inline=True,  # new entries are swapped into the list on this page
-        **_forms(spec, user=request.user),
+        my_homework=homework,
+        **_forms(
+            spec, user=request.user, homework=homework, homework_id=request.GET.get("homework")
+        ),
         **_kind_extras(request, spec),
     )
     return render(request, "exercises/kind.html", context)
@@ -372,6 +351,7 @@ def entry_create(request: HttpRequest, kind: str) -> HttpResponse:
                 visibility=forms["visibility_form"].cleaned_data["visibility"],
                 form=forms["form"],
                 formset=forms["formset"],
+                homework=forms["homework_form"].chosen() if forms["homework_form"] else None,
             )
         except ExerciseError as error:
             context["error"] = str(error)
@@ -565,7 +545,7 @@ def caring_gift_log(request: HttpRequest, item_pk: int) -> HttpResponse:
 
 def _caring_week(user: User, couple: Couple) -> dict[str, object]:
     """This week's caring gifts in the couple, day by day, for both partners."""
-    start = _week_start(timezone.localdate())
+    start = week_start(timezone.localdate())
     days = [start + timedelta(days=n) for n in range(7)]
     gifts = (
         CaringGift.objects.filter(
@@ -719,10 +699,10 @@ def history(request: HttpRequest) -> HttpResponse:
         if data["kind"]:
             entries = entries.filter(kind=data["kind"])
         if data["date_from"]:
-            entries = entries.filter(created_at__gte=_local_midnight(data["date_from"]))
+            entries = entries.filter(created_at__gte=local_midnight(data["date_from"]))
         if data["date_to"]:
             entries = entries.filter(
-                created_at__lt=_local_midnight(data["date_to"] + timedelta(days=1))
+                created_at__lt=local_midnight(data["date_to"] + timedelta(days=1))
             )
     page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
@@ -735,53 +715,9 @@ def history(request: HttpRequest) -> HttpResponse:
 # --- Export of one's own entries ---------------------------------------------------------------
 
 
-def _plain(value: object) -> object:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, User):
-        return value.display_name
-    return value
-
-
-def _fields(obj: object, skip: set[str]) -> dict[str, object]:
-    return {
-        field.name: _plain(getattr(obj, field.name))
-        for field in obj._meta.concrete_fields
-        if field.name not in skip
-    }
-
-
 def _export_rows(user: User) -> list[dict[str, object]]:
     entries = _with_rows(list(_entries(user).filter(author=user).order_by("created_at")), user)
-    rows = []
-    for entry in entries:
-        spec = entry.spec
-        detail = entry.detail
-        record = {
-            "id": str(entry.id),
-            "exercise": entry.get_kind_display(),
-            "kind": entry.kind,
-            "visibility": entry.get_visibility_display(),
-            "created_at": entry.created_at.isoformat(),
-            "updated_at": entry.updated_at.isoformat(),
-            "title": entry.title,
-            "details": _fields(detail, {"entry"}),
-        }
-        if spec.kind == Kind.WORKUP:
-            record["details"]["imago_statement"] = detail.imago_statement()
-        if spec.children:
-            parent = detail._meta.model_name
-            children = []
-            for child in getattr(detail, spec.children).all():
-                row = _fields(child, {"id", parent, "caring_list", "request", "vision", "workup"})
-                if spec.grandchildren:
-                    row[spec.grandchildren] = [
-                        _fields(g, {"id", "item"}) for g in getattr(child, spec.grandchildren).all()
-                    ]
-                children.append(row)
-            record[spec.children] = children
-        rows.append(record)
-    return rows
+    return [entry_record(entry) for entry in entries]
 
 
 def _export_filename(extension: str) -> str:

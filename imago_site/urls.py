@@ -15,5 +15,6 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("dialogues/", include("dialogue.urls")),
     path("exercises/", include("exercises.urls")),
+    path("clients/", include("exercises.desk_urls")),
     path("admin/", admin.site.urls),
 ]
