@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from uuid import UUID
 
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 
@@ -107,7 +108,7 @@ def couple_access(*, user: User, pk: object) -> CoupleAccess | None:
         return None
     try:
         couple = Couple.objects.prefetch_related("partners").filter(pk=pk).first()
-    except (ValueError, TypeError):  # not a UUID at all
+    except (ValidationError, ValueError, TypeError):  # not a UUID at all
         return None
     if couple is None:
         return None

@@ -30,8 +30,9 @@ from couples.models import Couple, User
 from dialogue import selectors as dialogue_selectors
 from dialogue.models import DialogueQuerySet
 
+from .access import prefetch_details
 from .charts import CHART_WEEKS, activity_chart, local_midnight, week_start
-from .exports import entry_record, plain, prefetch_details
+from .exports import entry_record, plain
 from .models import (
     CaringGift,
     DeskVisit,

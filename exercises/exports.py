@@ -1,29 +1,21 @@
 """Entries as plain data, for JSON and CSV exports: one shape for a partner's own export and for
-a therapist's export of what a couple shares with them."""
+a therapist's export of what a couple shares with them. Which entries go in is
+`exercises.access`'s answer alone (`entries_export`, `entries_shared`)."""
 
 from __future__ import annotations
 
-from collections import defaultdict
+import csv
+import io
+import json
 from datetime import date, datetime
 
-from django.db.models import prefetch_related_objects
+from django.utils import timezone
 
 from couples.models import User
 
+from . import access
 from .models import Entry, Kind
 from .registry import KINDS
-
-
-def prefetch_details(entries: list[Entry]) -> list[Entry]:
-    """Each kind's rows, in a fixed number of queries per kind whatever the number of entries.
-    The entries must come with their detail (`select_related(*DETAIL_RELATIONS)`)."""
-    by_kind: dict[str, list[Entry]] = defaultdict(list)
-    for entry in entries:
-        by_kind[entry.kind].append(entry)
-    for kind, group in by_kind.items():
-        if KINDS[kind].prefetch:
-            prefetch_related_objects(group, *KINDS[kind].prefetch)
-    return entries
 
 
 def plain(value: object) -> object:
@@ -70,3 +62,55 @@ def entry_record(entry: Entry) -> dict[str, object]:
             children.append(row)
         record[spec.children] = children
     return record
+
+
+def export_rows(user: User) -> list[dict[str, object]]:
+    """Every entry `user` wrote, whatever its visibility, oldest first."""
+    entries = access.prefetch_details(list(access.entries_export(user).order_by("created_at")))
+    return [entry_record(entry) for entry in entries]
+
+
+def export_filename(extension: str) -> str:
+    return f"imago-exercises-{timezone.localdate():%Y-%m-%d}.{extension}"
+
+
+def export_json(user: User) -> str:
+    payload = {
+        "exported_at": timezone.now().isoformat(),
+        "author": user.email,
+        "entries": export_rows(user),
+    }
+    return json.dumps(payload, indent=2, ensure_ascii=False)
+
+
+def _flatten(value: object, prefix: str = "") -> list[str]:
+    if isinstance(value, dict):
+        return [part for key, item in value.items() for part in _flatten(item, f"{prefix}{key}.")]
+    if isinstance(value, list):
+        return [part for n, item in enumerate(value, 1) for part in _flatten(item, f"{prefix}{n}.")]
+    if value in ("", None):
+        return []
+    return [f"{prefix[:-1]}: {value}"]
+
+
+def export_csv(user: User) -> str:
+    out = io.StringIO()
+    out.write("\ufeff")  # so spreadsheet apps read the accents and dashes right
+    writer = csv.writer(out)
+    writer.writerow(
+        ["id", "exercise", "visibility", "created_at", "updated_at", "title", "details"]
+    )
+    for row in export_rows(user):
+        extra = {key: row[key] for key in ("details", "items", "caretakers") if key in row}
+        writer.writerow(
+            [
+                row["id"],
+                row["exercise"],
+                row["visibility"],
+                row["created_at"],
+                row["updated_at"],
+                row["title"],
+                "\n".join(_flatten(extra)),
+            ]
+        )
+    return out.getvalue()

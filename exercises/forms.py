@@ -1,4 +1,5 @@
-"""Field validation only: what an entry may contain. Who may do what lives in services.py."""
+"""Field validation only: what an entry may contain. Who may see and do what lives in access.py
+(and is checked again by services.py)."""
 
 from __future__ import annotations
 

@@ -27,6 +27,7 @@ urlpatterns = [
     path("homework/<int:pk>/answer/", desk_views.homework_answer, name="homework_answer"),
     path("vision/merge/", views.vision_merge, name="vision_merge"),
     path("vision/shared/", views.vision_shared, name="vision_shared"),
+    path("vision/shared/<uuid:couple>/", views.vision_shared, name="vision_shared"),
     path("vision/item/<int:item_pk>/truth/", views.vision_rate_truth, name="vision_rate_truth"),
     path("<slug:kind>/", views.kind_page, name="kind"),
     path("<slug:kind>/new/", views.entry_create, name="entry_create"),
