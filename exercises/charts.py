@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
+from django.db.models import Count, Q
 from django.utils import timezone
 
 CHART_WEEKS = 8
@@ -15,6 +16,27 @@ def week_start(day: date) -> date:
 
 def local_midnight(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, datetime.min.time()))
+
+
+def week_counts(field: str, first_week: date, *, moments: bool = True) -> dict[str, Count]:
+    """Annotations counting rows per week (`week0` … `week7`) by `field`, a moment or (with
+    `moments` False) a day: the database counts, so a chart costs one row whatever the data."""
+
+    def bound(n: int) -> datetime | date:
+        day = first_week + timedelta(weeks=n)
+        return local_midnight(day) if moments else day
+
+    return {
+        f"week{n}": Count(
+            "pk", filter=Q(**{f"{field}__gte": bound(n), f"{field}__lt": bound(n + 1)})
+        )
+        for n in range(CHART_WEEKS)
+    }
+
+
+def weekly(row: dict[str, int]) -> list[int]:
+    """The per-week counts of a row annotated with `week_counts`."""
+    return [row.get(f"week{n}") or 0 for n in range(CHART_WEEKS)]
 
 
 def activity_chart(
@@ -33,6 +55,18 @@ def activity_chart(
         index = (day - first_week).days // 7
         if 0 <= index < CHART_WEEKS:
             counts[index] += 1
+    return bar_chart(counts, first_week, chart_id=chart_id, title=title, units=units)
+
+
+def bar_chart(
+    counts: list[int],
+    first_week: date,
+    *,
+    chart_id: str = "chart",
+    title: str = "Entries per week over the last 8 weeks",
+    units: tuple[str, str] = ("entry", "entries"),
+) -> dict[str, object]:
+    """Bar geometry for an inline SVG from a count per week (CHART_WEEKS of them)."""
     width, height, top, bottom = 320, 140, 18, 22
     slot = width / CHART_WEEKS
     peak = max(counts) or 1

@@ -31,7 +31,7 @@ from dialogue import selectors as dialogue_selectors
 from dialogue.models import DialogueQuerySet
 
 from .access import prefetch_details
-from .charts import CHART_WEEKS, activity_chart, local_midnight, week_start
+from .charts import CHART_WEEKS, bar_chart, local_midnight, week_counts, week_start, weekly
 from .exports import entry_record, plain
 from .models import (
     CaringGift,
@@ -139,55 +139,73 @@ def client_overview(*, viewer: User, couple: Couple) -> dict[str, Any]:
     status and follow-through, caring behaviors given, temperature readings over time, and the
     shared vision — all from what `viewer` may read."""
     _this_week, first_week = _weeks()
-    since = local_midnight(first_week)
     entries = client_entries(viewer=viewer, couple=couple)
-    stamps = list(entries.filter(created_at__gte=since).values_list("created_at", flat=True))
-    by_kind = dict(entries.order_by().values_list("kind").annotate(n=Count("pk")))
+    # One row per exercise: its count, and its count per week for the chart.
+    by_kind = {
+        row["kind"]: row
+        for row in entries.order_by()
+        .values("kind")
+        .annotate(n=Count("pk"), **week_counts("created_at", first_week))
+    }
+    activity = [sum(week) for week in zip(*(weekly(row) for row in by_kind.values()), strict=True)]
     requests = list(entries.filter(kind=Kind.REQUEST).select_related("request")[:RECENT_SHOWN])
     prefetch_related_objects(requests, *KINDS[Kind.REQUEST].prefetch)
     for entry in requests:
         entry.chosen = entry.request.chosen_item()
         entry.follow_through = len(entry.chosen.logs.all()) if entry.chosen else 0
     caring = entries.filter(kind=Kind.CARING).values("pk")
-    gifts = CaringGift.objects.filter(item__caring_list__entry__in=caring)
+    gifts_by_giver = list(
+        CaringGift.objects.filter(item__caring_list__entry__in=caring)
+        .order_by()
+        .values("giver__display_name")
+        .annotate(
+            n=Count("pk"),
+            latest=Max("given_on"),
+            **week_counts("given_on", first_week, moments=False),
+        )
+        .order_by("giver__display_name")
+    )
     readings = TemperatureReading.objects.filter(
         entry__in=entries.filter(kind=Kind.TEMPERATURE).values("pk")
     )
+    recent_readings = list(
+        readings.select_related("entry__author").order_by("-reading_on", "-entry__created_at")[
+            :RECENT_SHOWN
+        ]
+    )
+    reading_weeks = readings.aggregate(**week_counts("reading_on", first_week, moments=False))
     return {
-        "chart": activity_chart(
-            stamps, first_week, chart_id="desk-activity", title="Entries shared with you, per week"
+        "chart": bar_chart(
+            activity or [0] * CHART_WEEKS,
+            first_week,
+            chart_id="desk-activity",
+            title="Entries shared with you, per week",
         ),
-        "by_kind": [(spec, by_kind.get(kind, 0)) for kind, spec in KINDS.items()],
+        "by_kind": [
+            (spec, by_kind[kind]["n"] if kind in by_kind else 0) for kind, spec in KINDS.items()
+        ],
         "dialogues": dialogue_selectors.dialogue_totals(
             dialogues=client_dialogues(viewer=viewer, couple=couple)
         ),
         "requests": requests,
-        "more_requests": max(0, by_kind.get(Kind.REQUEST, 0) - len(requests)),
-        "gifts_by_giver": list(
-            gifts.order_by()
-            .values("giver__display_name")
-            .annotate(n=Count("pk"), latest=Max("given_on"))
-            .order_by("giver__display_name")
-        ),
-        "gift_chart": activity_chart(
-            list(gifts.filter(given_on__gte=first_week).values_list("given_on", flat=True)),
+        "more_requests": max(0, by_kind.get(Kind.REQUEST, {}).get("n", 0) - len(requests)),
+        "gifts_by_giver": gifts_by_giver,
+        "gift_chart": bar_chart(
+            [sum(week) for week in zip(*(weekly(row) for row in gifts_by_giver), strict=True)]
+            or [0] * CHART_WEEKS,
             first_week,
             chart_id="desk-gifts",
             title="Caring behaviors given per week",
             units=("caring behavior", "caring behaviors"),
         ),
-        "temperature_chart": activity_chart(
-            list(readings.filter(reading_on__gte=first_week).values_list("reading_on", flat=True)),
+        "temperature_chart": bar_chart(
+            weekly(reading_weeks),
             first_week,
             chart_id="desk-temperature",
             title="Daily temperature readings per week",
             units=("reading", "readings"),
         ),
-        "recent_readings": list(
-            readings.select_related("entry__author").order_by("-reading_on", "-entry__created_at")[
-                :RECENT_SHOWN
-            ]
-        ),
+        "recent_readings": recent_readings,
         "vision": shared_vision_items(couple=couple, user=viewer),
     }
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -280,3 +281,17 @@ def test_every_desk_page_records_a_look_the_partners_can_read(
         client_for(alice).get(reverse("couples:couple_detail", args=[couple.pk])).content.decode()
     )
     assert "Client desk: dialogue skills" in body
+
+
+def test_the_desk_chart_puts_each_shared_entry_in_its_week_and_leaves_private_ones_out(
+    couple: Couple, alice: User, bob: User, carol_consented: User, client_for: ClientFor
+) -> None:
+    earlier = create_entry(alice, Kind.APPRECIATION, Visibility.THERAPIST)
+    Entry.objects.filter(pk=earlier.pk).update(created_at=timezone.now() - timedelta(weeks=3))
+    create_entry(bob, Kind.TEMPERATURE, Visibility.THERAPIST)
+    create_entry(bob, Kind.APPRECIATION, Visibility.PRIVATE)
+    create_entry(alice, Kind.APPRECIATION, Visibility.PARTNER)
+    body = client_for(carol_consented).get(_url("overview", couple)).content.decode()
+    figure = body.split('data-testid="desk-activity"')[1].split("</figure>")[0]
+    counts = [int(n) for n in re.findall(r"<td>\d+ \w+ \d{4}</td><td>(\d+)</td>", figure)]
+    assert counts == [0, 0, 0, 0, 1, 0, 0, 1]
