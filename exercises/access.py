@@ -38,7 +38,9 @@ from .models import (
     Entry,
     EntryQuerySet,
     FollowThrough,
+    Homework,
     Kind,
+    Note,
     RequestItem,
     Visibility,
     VisionItem,
@@ -305,3 +307,29 @@ def vision_couple(request: HttpRequest, pk: object | None = None) -> CoupleAcces
     if couple is None:
         raise Http404("No couple.")
     return get_couple_for_user(request, couple.pk)
+
+
+# --- The therapist's desk: clients, homework, notes --------------------------------------------
+
+
+def get_client_for_therapist(request: HttpRequest, pk: object) -> Couple:
+    """The couple whose desk the requester opens: only its therapist, with both partners'
+    consent in force, gets it; everyone else (its partners too) a 404."""
+    access = get_couple_for_user(request, pk)
+    if not access.is_therapist:
+        raise Http404("No such couple.")
+    return access.couple
+
+
+def homework_visible(user: User, *, couple: Couple | UUID | None = None) -> QuerySet[Homework]:
+    """Homework `user` may read: all of a couple's homework for its partners (also after it
+    ended); what a therapist assigned, while their access to the couple stands."""
+    homework = Homework.objects.visible_to(user)
+    return homework.filter(couple=couple) if couple is not None else homework
+
+
+def notes_visible(user: User, *, couple: Couple | UUID | None = None) -> QuerySet[Note]:
+    """Notes `user` may read: a therapist's own (session notes and notes to the couple), while
+    their access stands; for partners, the notes addressed to their couple, and no other."""
+    notes = Note.objects.visible_to(user)
+    return notes.filter(couple=couple) if couple is not None else notes

@@ -1,8 +1,8 @@
 """The therapist's desk: what a therapist's pages about one couple show, as read-only queries.
 
-Every function takes the viewer and reads through the one access rule (`Entry.objects.visible_to`
-for entries, `dialogue.selectors` for dialogues), then narrows to one couple: nothing here
-decides visibility. Each returns plain data in a fixed number of queries, whatever the size of
+Every function takes the viewer and reads through the access layer (`exercises.access` for
+entries, homework and notes; `dialogue.selectors` for dialogues), scoped to one couple: nothing
+here decides visibility. Each returns plain data in a fixed number of queries, whatever the size of
 the couple's history. Views call these; so do the JSON export and the "since last session"
 brief, so that the page, the print and the export always show the same things."""
 
@@ -30,15 +30,13 @@ from couples.models import Couple, User
 from dialogue import selectors as dialogue_selectors
 from dialogue.models import DialogueQuerySet
 
+from . import access
 from .access import prefetch_details
 from .charts import CHART_WEEKS, bar_chart, local_midnight, week_counts, week_start, weekly
 from .exports import entry_record, plain
 from .models import (
-    CaringGift,
     DeskVisit,
-    Entry,
     EntryQuerySet,
-    FollowThrough,
     Homework,
     Kind,
     Note,
@@ -53,12 +51,7 @@ RECENT_SHOWN = 10
 
 def client_entries(*, viewer: User, couple: Couple) -> EntryQuerySet:
     """The couple's entries `viewer` may read, newest first."""
-    return (
-        Entry.objects.visible_to(viewer)
-        .filter(couple=couple)
-        .select_related("author")
-        .order_by("-created_at")
-    )
+    return access.entries_visible(viewer, couple=couple).order_by("-created_at")
 
 
 def client_dialogues(*, viewer: User, couple: Couple) -> DialogueQuerySet:
@@ -90,7 +83,7 @@ def client_list(*, therapist: User) -> list[Couple]:
     )[:1]
     entries = {
         row["couple"]: row
-        for row in Entry.objects.visible_to(therapist)
+        for row in access.entries_visible(therapist)
         .filter(couple__in=couples)
         .annotate(last_seen=Subquery(last_seen))
         .order_by()
@@ -105,7 +98,8 @@ def client_list(*, therapist: User) -> list[Couple]:
     )
     answers = {
         row["couple"]: row
-        for row in Homework.objects.filter(couple__in=couples)
+        for row in access.homework_visible(therapist)
+        .filter(couple__in=couples)
         .annotate(last_seen=Subquery(last_seen))
         .order_by()
         .values("couple")
@@ -153,9 +147,8 @@ def client_overview(*, viewer: User, couple: Couple) -> dict[str, Any]:
     for entry in requests:
         entry.chosen = entry.request.chosen_item()
         entry.follow_through = len(entry.chosen.logs.all()) if entry.chosen else 0
-    caring = entries.filter(kind=Kind.CARING).values("pk")
     gifts_by_giver = list(
-        CaringGift.objects.filter(item__caring_list__entry__in=caring)
+        access.caring_gifts_visible(viewer, couple=couple)
         .order_by()
         .values("giver__display_name")
         .annotate(
@@ -254,15 +247,12 @@ def client_homework(*, viewer: User, couple: Couple) -> list[Homework]:
     """The couple's homework `viewer` may see, each with `shared_entries`: what was written for
     it that `viewer` may read."""
     return list(
-        Homework.objects.visible_to(viewer)
-        .filter(couple=couple)
+        access.homework_visible(viewer, couple=couple)
         .select_related("assignee", "answered_by")
         .prefetch_related(
             Prefetch(
                 "entries",
-                queryset=Entry.objects.visible_to(viewer)
-                .select_related("author")
-                .order_by("created_at"),
+                queryset=access.entries_visible(viewer).order_by("created_at"),
                 to_attr="shared_entries",
             )
         )
@@ -271,11 +261,7 @@ def client_homework(*, viewer: User, couple: Couple) -> list[Homework]:
 
 def client_notes(*, viewer: User, couple: Couple) -> list[Note]:
     """`viewer`'s own notes on `couple` (session notes and notes to the couple)."""
-    return list(
-        Note.objects.visible_to(viewer)
-        .filter(couple=couple, author=viewer)
-        .select_related("turn__dialogue")
-    )
+    return list(access.notes_visible(viewer, couple=couple).select_related("turn__dialogue"))
 
 
 # --- Since last session ------------------------------------------------------------------------
@@ -327,9 +313,9 @@ def client_brief(*, viewer: User, couple: Couple, since: date) -> dict[str, Any]
         "days": days,
         "homework": homework,
         "requests_answered": answered,
-        "follow_through": FollowThrough.objects.filter(
-            item__request__entry__in=requests.values("pk"), created_at__gte=start
-        ).count(),
+        "follow_through": access.follow_through_visible(viewer, couple=couple)
+        .filter(created_at__gte=start)
+        .count(),
         "temperature": trend,
         "recent_readings": list(
             readings.filter(reading_on__gte=since)
@@ -411,7 +397,7 @@ def partner_homework(*, viewer: User, kind: str = "") -> list[Homework]:
         return []
     recent = timezone.now() - RECENTLY_ANSWERED
     homework = (
-        Homework.objects.visible_to(viewer)
+        access.homework_visible(viewer)
         .filter(
             couple__memberships__user=viewer,
             couple__memberships__active=True,

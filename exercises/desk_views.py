@@ -17,11 +17,10 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from couples.access import get_couple_for_user
 from couples.models import Couple
 from dialogue import selectors as dialogue_selectors
 
-from . import desk, services
+from . import access, desk, services
 from .forms import (
     BriefForm,
     HistoryFilterForm,
@@ -50,10 +49,7 @@ SECTIONS = [
 def _get_client(request: HttpRequest, pk: object) -> Couple:
     """The couple, if the requester is its therapist with both partners' consent in force; 404
     for everyone else, partners included (the desk is the therapist's)."""
-    access = get_couple_for_user(request, pk)
-    if not access.is_therapist:
-        raise Http404("No such couple.")
-    return access.couple
+    return access.get_client_for_therapist(request, pk)
 
 
 def _look(request: HttpRequest, couple: Couple, what: str) -> None:
@@ -308,7 +304,7 @@ def note_create(request: HttpRequest, pk: object) -> HttpResponse:
 def note_update(request: HttpRequest, pk: object, note_pk: int) -> HttpResponse:
     couple = _get_client(request, pk)
     note = get_object_or_404(
-        Note.objects.visible_to(request.user).filter(couple=couple, author=request.user),
+        access.notes_visible(request.user, couple=couple),
         pk=note_pk,
     )
     form = NoteForm(request.POST or None, instance=note, label_suffix="")
@@ -348,7 +344,7 @@ def export(request: HttpRequest, pk: object) -> HttpResponse:
 @login_required
 @require_POST
 def homework_answer(request: HttpRequest, pk: int) -> HttpResponse:
-    get_object_or_404(Homework.objects.visible_to(request.user), pk=pk)
+    get_object_or_404(access.homework_visible(request.user), pk=pk)
     form = HomeworkAnswerForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Say whether you did it, or whether it did not fit.")

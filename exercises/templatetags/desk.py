@@ -9,9 +9,8 @@ from django import template
 
 from couples.access import look_record
 
-from .. import desk
+from .. import access, desk
 from ..forms import HomeworkAnswerForm
-from ..models import Note
 
 register = template.Library()
 
@@ -38,7 +37,7 @@ def from_your_therapist(
     request = context["request"]
     couple = context.get("couple")
     notes = (
-        list(Note.objects.visible_to(request.user).filter(couple=couple).select_related("author"))
+        list(access.notes_visible(request.user, couple=couple).select_related("author"))
         if couple and not kind
         else []
     )
