@@ -295,3 +295,28 @@ def test_the_desk_chart_puts_each_shared_entry_in_its_week_and_leaves_private_on
     figure = body.split('data-testid="desk-activity"')[1].split("</figure>")[0]
     counts = [int(n) for n in re.findall(r"<td>\d+ \w+ \d{4}</td><td>(\d+)</td>", figure)]
     assert counts == [0, 0, 0, 0, 1, 0, 0, 1]
+
+
+def test_the_client_list_counts_only_the_homework_answers_the_therapist_may_see(
+    couple: Couple, alice: User, bob: User, carol_consented: User, client_for: ClientFor
+) -> None:
+    from couples.models import TherapistLink
+    from couples.services import (
+        therapist_consent_give,
+        therapist_link_create,
+        therapist_link_revoke,
+    )
+
+    from ..conftest import make_user
+
+    earlier = homework_assign(
+        couple=couple, by=carol_consented, kind=Kind.VISION, instructions="Carol's."
+    )
+    homework_answer(homework_id=earlier.pk, by=alice, state="done")
+    therapist_link_revoke(link=TherapistLink.objects.get(), by=bob)
+    theo = make_user("theo@example.com", "Theo", User.Role.THERAPIST)
+    link = therapist_link_create(couple=couple, therapist=theo, by=alice)
+    therapist_consent_give(link=link, partner=bob)
+    body = _main(client_for(theo).get("/").content)
+    assert "nothing new since you last looked" in body
+    assert "nothing shared yet" in body
