@@ -117,9 +117,10 @@ def history(request: HttpRequest, pk: object) -> HttpResponse:
 @require_GET
 def dialogues(request: HttpRequest, pk: object) -> HttpResponse:
     couple = _get_client(request, pk)
-    _look(request, couple, "shared dialogues")
     shared = desk.client_dialogues(viewer=request.user, couple=couple)
-    return _render(request, couple, "dialogues", {"dialogues": list(shared)})
+    page = Paginator(shared, PAGE_SIZE).get_page(request.GET.get("page"))
+    _look(request, couple, f"shared dialogues, page {page.number}")
+    return _render(request, couple, "dialogues", {"page": page, "query": ""})
 
 
 @login_required

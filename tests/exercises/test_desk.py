@@ -320,3 +320,17 @@ def test_the_client_list_counts_only_the_homework_answers_the_therapist_may_see(
     body = _main(client_for(theo).get("/").content)
     assert "nothing new since you last looked" in body
     assert "nothing shared yet" in body
+
+
+def test_the_shared_dialogues_are_listed_twenty_to_a_page(
+    couple: Couple, alice: User, bob: User, carol_consented: User, client_for: ClientFor
+) -> None:
+    from .test_desk_queries import _bulk_dialogues
+
+    _bulk_dialogues(couple, alice, bob, carol_consented, 25)
+    carol = client_for(carol_consented)
+    first = carol.get(_url("dialogues", couple)).content.decode()
+    assert first.count("/clients/") and "Page 1 of 2" in first
+    assert first.count('hx-target="#desk-section" hx-push-url="true">Topic ') == 20
+    second = carol.get(_url("dialogues", couple), {"page": 2}).content.decode()
+    assert second.count('hx-target="#desk-section" hx-push-url="true">Topic ') == 5
