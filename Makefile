@@ -26,6 +26,9 @@ run: install
 	IMAGO_DEBUG=1 $(BIN)/python manage.py demo_data
 	IMAGO_DEBUG=1 $(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	@echo "Imago is at http://127.0.0.1:8000  (Ctrl+C to stop)"
+	@# The task worker (reminders, emails) runs beside daphne and stops with it.
+	IMAGO_DEBUG=1 $(BIN)/python manage.py run_huey --quiet & WORKER=$$!; \
+	trap 'kill $$WORKER 2>/dev/null' EXIT INT TERM; \
 	IMAGO_DEBUG=1 $(BIN)/daphne -b 127.0.0.1 -p 8000 imago_site.asgi:application
 
 lint: install
@@ -68,4 +71,4 @@ bench: install
 	$(TEST_ENV) $(BIN)/python manage.py bench
 
 clean:
-	rm -rf $(VENV) staticfiles db.sqlite3* test_db*.sqlite3* .pytest_cache
+	rm -rf $(VENV) staticfiles db.sqlite3* test_db*.sqlite3* tasks.sqlite3* .pytest_cache

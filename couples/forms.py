@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import zoneinfo
+
 from django import forms
 from django.contrib.auth.forms import UserCreationForm
 
-from .models import User
+from .models import NotificationChannel, NotificationKind, NotificationSettings, User
 
 
 class SignUpForm(UserCreationForm):
@@ -74,3 +76,89 @@ class TherapistLinkForm(forms.Form):
         help_text="The address they use for their Imago therapist account.",
         widget=forms.EmailInput(attrs={"autocomplete": "off"}),
     )
+
+
+# --- Notification settings -----------------------------------------------------------------------
+
+TIME_ZONES = sorted(zoneinfo.available_timezones())
+
+
+class NotificationSettingsForm(forms.Form):
+    """Per kind a channel, plus quiet hours, pause, discretion and the daily items."""
+
+    time_zone = forms.ChoiceField(
+        label="Your time zone", help_text="Quiet hours and reminders follow your own clock."
+    )
+    quiet_start = forms.TimeField(
+        label="Quiet hours from", required=False, widget=forms.TimeInput(attrs={"type": "time"})
+    )
+    quiet_end = forms.TimeField(
+        label="Quiet hours until", required=False, widget=forms.TimeInput(attrs={"type": "time"})
+    )
+    paused = forms.BooleanField(
+        label="We need a break: pause all notifications",
+        required=False,
+        help_text="Your partner sees only that your notifications are paused.",
+    )
+    discreet = forms.BooleanField(
+        label="Discreet mode",
+        required=False,
+        help_text="Emails say only “You have a new message”: no names, nothing about what "
+        "Imago is for. Someone else may be holding your phone.",
+    )
+    remind_before = forms.BooleanField(
+        label="Also remind me 15 minutes before an agreed dialogue", required=False
+    )
+    daily_cap = forms.IntegerField(
+        label="At most this many emails a day", min_value=1, max_value=50
+    )
+    daily_at = forms.TimeField(
+        label="Daily reminders at", widget=forms.TimeInput(attrs={"type": "time"})
+    )
+    temperature_prompt = forms.BooleanField(
+        label="A daily prompt for the temperature reading", required=False
+    )
+    digest = forms.BooleanField(
+        label="A daily email of what I haven't seen in the app", required=False
+    )
+
+    def __init__(self, *args: object, prefs: NotificationSettings, user: User, **kwargs: object):
+        initial = {
+            "time_zone": user.time_zone,
+            **{
+                name: getattr(prefs, name)
+                for name in (
+                    "quiet_start", "quiet_end", "paused", "discreet", "remind_before",
+                    "daily_cap", "daily_at", "temperature_prompt", "digest",
+                )
+            },
+        }  # fmt: skip
+        for kind in NotificationKind:
+            initial[f"channel_{kind.value}"] = prefs.channels.get(kind, NotificationChannel.APP)
+        super().__init__(*args, initial=initial, **kwargs)
+        self.fields["time_zone"].choices = [(zone, zone) for zone in TIME_ZONES]
+        offered = [c for c in NotificationChannel.choices if c[0] != NotificationChannel.PUSH]
+        for kind in NotificationKind:
+            self.fields[f"channel_{kind.value}"] = forms.ChoiceField(
+                label=kind.label, choices=offered
+            )
+        self.user = user
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean()
+        if bool(data.get("quiet_start")) != bool(data.get("quiet_end")):
+            raise forms.ValidationError("Give quiet hours both a start and an end, or neither.")
+        return data
+
+    def channel_fields(self) -> list[forms.BoundField]:
+        return [self[f"channel_{kind.value}"] for kind in NotificationKind]
+
+    def other_fields(self) -> list[forms.BoundField]:
+        return [field for field in self.visible_fields() if not field.name.startswith("channel_")]
+
+    def settings_fields(self) -> dict[str, object]:
+        data = dict(self.cleaned_data)
+        data["channels"] = {
+            kind.value: data.pop(f"channel_{kind.value}") for kind in NotificationKind
+        }
+        return data

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from datetime import timedelta
+from datetime import time, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
@@ -49,6 +49,8 @@ class User(AbstractUser):
     professional_title = models.CharField(
         max_length=120, blank=True, help_text="Therapists only, e.g. “Certified Imago therapist”."
     )
+    # An IANA name ("Europe/Berlin"): quiet hours and reminder times are in this person's time.
+    time_zone = models.CharField(max_length=64, default="UTC")
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
@@ -68,6 +70,11 @@ class User(AbstractUser):
     @property
     def is_therapist(self) -> bool:
         return self.role == self.Role.THERAPIST
+
+    @property
+    def group_name(self) -> str:
+        """Channel-layer group of every live socket this person has open."""
+        return f"user-{self.pk}"
 
 
 class CoupleQuerySet(models.QuerySet["Couple"]):
@@ -298,3 +305,136 @@ class TherapistView(models.Model):
 
     def __str__(self) -> str:
         return f"{self.therapist} viewed {self.what}"
+
+
+# --- Notifications ------------------------------------------------------------------------------
+
+
+class NotificationKind(models.TextChoices):
+    PARTNER_WAITING = "partner_waiting", "Your partner is waiting for you in a dialogue"
+    APPOINTMENT = "appointment", "Reminders of a dialogue you agreed on"
+    APPRECIATION = "appreciation", "A new appreciation"
+    REQUEST_ANSWERED = "request_answered", "A request answered"
+    HOMEWORK = "homework", "Homework from your therapist"
+    THERAPIST_NOTE = "therapist_note", "A note from your therapist"
+    REMINDER = "reminder", "Reminders at the time you choose"
+
+
+class NotificationChannel(models.TextChoices):
+    """Where one kind of notification reaches a person. Email and push also show in the app."""
+
+    APP = "app", "In the app"
+    EMAIL = "email", "In the app and by email"
+    PUSH = "push", "In the app and as a push notification"
+    OFF = "off", "Off"
+
+
+class NotificationQuerySet(models.QuerySet["Notification"]):
+    def for_recipient(self, user: User) -> NotificationQuerySet:
+        """What `user` may see: their own, once due, unless withdrawn."""
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(recipient=user, cancelled_at__isnull=True, show_at__lte=timezone.now())
+
+    def unread(self) -> NotificationQuerySet:
+        return self.filter(read_at__isnull=True)
+
+
+class Notification(models.Model):
+    """Something that concerns one person. It carries no text anyone wrote: what it says comes
+    from its kind and variant (see `couples.notifications.notification_text`), so nothing a
+    partner wrote can leave the app in a notification, an email subject or a push."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(max_length=20, choices=NotificationKind.choices)
+    # A fixed code that refines the kind (an appointment "soon" or "now", a reminder's subject).
+    variant = models.CharField(max_length=20, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    url = models.CharField(max_length=300, blank=True)
+    # What the notification is about ("dialogue-<uuid>"): opening it marks it read, withdrawing
+    # it cancels what has not gone out yet.
+    target = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    show_at = models.DateTimeField(default=timezone.now)
+    shown_at = models.DateTimeField(null=True, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    objects = NotificationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-show_at", "-pk"]
+        indexes = [
+            models.Index(fields=["recipient", "-show_at"], name="notification_by_recipient"),
+            models.Index(fields=["target"], name="notification_by_target"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.recipient_id}"
+
+
+class Delivery(models.Model):
+    """One notification, due to go out by email or push at `due_at` (moved on by quiet hours)."""
+
+    class Outcome(models.TextChoices):
+        SENT = "sent", "Sent"
+        SEEN = "seen", "Seen in the app first"
+        PAUSED = "paused", "Notifications paused"
+        CAPPED = "capped", "Daily limit reached"
+        CANCELLED = "cancelled", "Withdrawn"
+        FAILED = "failed", "Failed"
+
+    notification = models.ForeignKey(
+        Notification, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    channel = models.CharField(max_length=10, choices=NotificationChannel.choices)
+    due_at = models.DateTimeField()
+    done_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, blank=True)
+
+    class Meta:
+        ordering = ["due_at"]
+        indexes = [models.Index(fields=["done_at", "due_at"], name="delivery_pending")]
+
+    def __str__(self) -> str:
+        return f"{self.channel} for {self.notification_id} at {self.due_at}"
+
+
+def _default_channels() -> dict[str, str]:
+    # Gentle: only a waiting partner and agreed appointments leave the app.
+    return {
+        NotificationKind.PARTNER_WAITING: NotificationChannel.EMAIL,
+        NotificationKind.APPOINTMENT: NotificationChannel.EMAIL,
+    }
+
+
+class NotificationSettings(models.Model):
+    """One person's choices: per kind a channel, quiet hours, a pause, discretion, a cap."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_settings"
+    )
+    # {kind: channel}; a kind not named here shows in the app only.
+    channels = models.JSONField(default=_default_channels)
+    quiet_start = models.TimeField(null=True, blank=True)
+    quiet_end = models.TimeField(null=True, blank=True)
+    paused = models.BooleanField(default=False)
+    discreet = models.BooleanField(default=False)
+    daily_cap = models.PositiveSmallIntegerField(default=6)
+    remind_before = models.BooleanField(
+        default=True, help_text="Also remind 15 minutes before an appointment."
+    )
+    # Daily: the temperature-reading prompt and the digest of what stayed in the app.
+    daily_at = models.TimeField(default=time(19, 0))
+    temperature_prompt = models.BooleanField(default=False)
+    digest = models.BooleanField(default=False)
+    last_daily_on = models.DateField(null=True, blank=True)
+    # {kind: n}: each unsubscribe link carries n; using it moves n on, so it works only once.
+    unsubscribe_versions = models.JSONField(default=dict)
+
+    def __str__(self) -> str:
+        return f"Notification settings of {self.user_id}"

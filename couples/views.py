@@ -3,22 +3,24 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from imago_site.http import refuse
 
-from . import services
+from . import notifications, services
 from .access import (
     active_couple_for,
     get_couple_for_user,
     member_couples,
 )
-from .forms import JoinByCodeForm, SignUpForm, TherapistLinkForm
+from .forms import JoinByCodeForm, NotificationSettingsForm, SignUpForm, TherapistLinkForm
 from .models import Couple, Invitation, TherapistLink, User
+from .notifications import NotificationError
 from .services import CoupleError
 
 
@@ -48,6 +50,7 @@ def home(request: HttpRequest) -> HttpResponse:
     context: dict[str, object] = {"couple": couple}
     if couple:
         context["partner"] = couple.partner_of(request.user)
+        context["partner_paused"] = notifications.partner_paused(partner=context["partner"])
     elif not request.user.is_therapist:
         # A therapist's client list is composed in the template (exercises' `client_list` tag).
         context["invitation"] = _latest_open_invitation(request.user)
@@ -273,3 +276,71 @@ def couple_leave(request: HttpRequest, pk: object) -> HttpResponse:
         "couples/leave.html",
         {"couple": couple, "partner": couple.partner_of(request.user)},
     )
+
+
+# --- Notifications -------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def notification_list(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "couples/notifications.html",
+        {"notices": notifications.notification_list(user=request.user)},
+    )
+
+
+@login_required
+@require_GET
+def notification_open(request: HttpRequest, pk: int) -> HttpResponse:
+    """Follow a notification to the thing itself; following it is what reading it means."""
+    try:
+        url = notifications.notification_read(user=request.user, pk=pk)
+    except NotificationError as error:
+        raise Http404(error.message) from None
+    return redirect(url or "couples:notification_list")
+
+
+@login_required
+@require_POST
+def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        notifications.notification_read(user=request.user, pk=pk)
+    except NotificationError as error:
+        raise Http404(error.message) from None
+    return redirect("couples:notification_list")
+
+
+@login_required
+@require_POST
+def notification_read_all(request: HttpRequest) -> HttpResponse:
+    notifications.notification_read_all(user=request.user)
+    messages.success(request, "All caught up.")
+    return redirect("couples:notification_list")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def notification_settings(request: HttpRequest) -> HttpResponse:
+    prefs = notifications.notification_settings_for(request.user)
+    form = NotificationSettingsForm(request.POST or None, prefs=prefs, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        notifications.notification_settings_update(user=request.user, **form.settings_fields())
+        messages.success(request, "Your notification settings are saved.")
+        return redirect("couples:notification_settings")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "couples/notification_settings.html", {"form": form}, status=status)
+
+
+@csrf_exempt  # RFC 8058 one-click: the mail client posts without a session; the token is the key
+@require_http_methods(["GET", "POST"])
+def notification_unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    """GET asks (so link checkers change nothing); POST unsubscribes, once."""
+    if request.method == "GET":
+        return render(request, "couples/unsubscribe.html", {"token": token})
+    try:
+        _user, kind = notifications.notification_unsubscribe(token=token)
+    except NotificationError as error:
+        return render(request, "couples/unsubscribe.html", {"error": error.message}, status=400)
+    return render(request, "couples/unsubscribe.html", {"done": True, "kind": kind})

@@ -50,3 +50,13 @@ class TurnForm(forms.Form):
             "at": data["at"],
             "last_seq": data["last_seq"],
         }
+
+
+class AppointmentForm(forms.Form):
+    """A time to talk, typed in the person's own time zone (the view activates it)."""
+
+    at = forms.DateTimeField(
+        label="When",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+    )

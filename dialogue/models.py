@@ -140,3 +140,44 @@ class Turn(models.Model):
 
     def __str__(self) -> str:
         return f"{self.dialogue_id} #{self.seq} {self.action}"
+
+
+class AppointmentQuerySet(models.QuerySet["Appointment"]):
+    def for_member(self, user: User) -> AppointmentQuerySet:
+        """Appointments of couples `user` is (or was) a partner in."""
+        return self.filter(couple__in=Couple.objects.for_member(user).values("pk"))
+
+    def upcoming(self) -> AppointmentQuerySet:
+        return self.filter(cancelled_at__isnull=True, at__gt=timezone.now())
+
+
+class Appointment(models.Model):
+    """A time the partners agreed to talk: from "Not now — at 8 pm" in a dialogue, or planned
+    ahead. Both are reminded at the time (and, if they like, 15 minutes before)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    couple = models.ForeignKey(Couple, on_delete=models.CASCADE, related_name="appointments")
+    dialogue = models.ForeignKey(
+        Dialogue, null=True, blank=True, on_delete=models.SET_NULL, related_name="appointments"
+    )
+    at = models.DateTimeField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    # Calendar SEQUENCE: a moved appointment's .ics replaces the earlier one.
+    sequence = models.PositiveIntegerField(default=0)
+
+    objects = AppointmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["at"]
+
+    def __str__(self) -> str:
+        return f"Appointment {self.at:%Y-%m-%d %H:%M}"
+
+    @property
+    def target(self) -> str:
+        """What its reminders are about (see couples.notifications)."""
+        return f"appointment-{self.pk}"

@@ -8,14 +8,17 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from couples.access import couple_access_role, is_active_member
-from couples.models import Couple, TherapistLink, User
+from couples.models import Couple, NotificationKind, TherapistLink, User
+from couples.notifications import notification_create
 from imago_site.errors import ImagoError
 from imago_site.events import send_event_on_commit
 
 from . import flow
+from .appointments import dialogue_appointment_follow
 from .models import Dialogue, Turn
 
 TEXT_LIMIT = 4000
@@ -109,7 +112,7 @@ def dialogue_start(*, couple: Couple, user: User, topic: str) -> Dialogue:
         if partner is None:
             raise DialogueError("no_partner", "A dialogue needs your partner.")
         now = timezone.now()
-        return Dialogue.objects.create(
+        dialogue = Dialogue.objects.create(
             couple=couple,
             topic=topic,
             started_by=user,
@@ -118,6 +121,19 @@ def dialogue_start(*, couple: Couple, user: User, topic: str) -> Dialogue:
             created_at=now,
             updated_at=now,
         )
+        _notify_partner_waiting(dialogue=dialogue, by=user, partner=partner)
+        return dialogue
+
+
+def _notify_partner_waiting(*, dialogue: Dialogue, by: User, partner: User) -> None:
+    # Never the topic: what a partner wrote stays out of notifications.
+    notification_create(
+        recipient=partner,
+        kind=NotificationKind.PARTNER_WAITING,
+        actor=by,
+        url=reverse("dialogue:room", args=[dialogue.pk]),
+        target=dialogue.group_name,
+    )
 
 
 def _check_time(action: flow.Action, at: datetime | None) -> None:
@@ -234,6 +250,7 @@ def turn_submit(
         if outcome.state.step == flow.Step.ENDED:
             dialogue.ended_at = now
         dialogue.save()
+        dialogue_appointment_follow(dialogue=dialogue, by=user, action=action, at=at)
         result = TurnResult(turn=turn_as_dict(turn), dialogue=dialogue_snapshot(dialogue=dialogue))
         group = dialogue.group_name
         send_event_on_commit(

@@ -8,6 +8,13 @@ app_name = "dialogue"
 urlpatterns = [
     path("", views.dialogue_list, name="list"),
     path("new/", views.dialogue_new, name="start"),
+    path("appointments/", views.appointments, name="appointments"),
+    path("appointments/new/", views.appointment_new, name="appointment_new"),
+    path("appointments/<uuid:pk>/move/", views.appointment_move_view, name="appointment_move"),
+    path(
+        "appointments/<uuid:pk>/cancel/", views.appointment_cancel_view, name="appointment_cancel"
+    ),
+    path("appointments/<uuid:pk>/ics/", views.appointment_ics_view, name="appointment_ics"),
     path("<uuid:pk>/", views.dialogue_room, name="room"),
     path("<uuid:pk>/act/", views.dialogue_act, name="act"),
     path("<uuid:pk>/transcript/", views.dialogue_transcript, name="transcript"),

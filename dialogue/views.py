@@ -2,18 +2,30 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from couples.access import active_couple_for, look_record
+from couples.notifications import notification_read_target
 from imago_site.http import refuse
 
 from . import flow
 from .access import dialogues_visible, get_dialogue_for_user
-from .forms import DialogueStartForm, TurnForm
+from .appointments import (
+    AppointmentError,
+    appointment_cancel,
+    appointment_for,
+    appointment_ics,
+    appointment_move,
+    appointment_set,
+    appointments_upcoming,
+    user_zone,
+)
+from .forms import AppointmentForm, DialogueStartForm, TurnForm
 from .fragments import room_context, turn_context
-from .models import Dialogue
+from .models import Appointment, Dialogue
 from .services import (
     DialogueError,
     dialogue_invite_therapist,
@@ -95,6 +107,7 @@ def _render_room(
 @require_GET
 def dialogue_room(request: HttpRequest, pk: object) -> HttpResponse:
     dialogue, role = get_dialogue_for_user(request, pk, what="Opened the dialogue")
+    notification_read_target(user=request.user, target=dialogue.group_name)
     return _render_room(request, dialogue, role)
 
 
@@ -151,3 +164,100 @@ def dialogue_therapist_invite(request: HttpRequest, pk: object) -> HttpResponse:
             else "Your therapist no longer sees this dialogue.",
         )
     return redirect("dialogue:room", pk=dialogue.pk)
+
+
+# --- Appointments --------------------------------------------------------------------------------
+
+
+def _get_appointment_for_user(request: HttpRequest, pk: object) -> Appointment:
+    appointment = appointment_for(user=request.user, pk=pk)
+    if appointment is None:
+        raise Http404("No such appointment.")
+    return appointment
+
+
+def _appointments_page(
+    request: HttpRequest, form: AppointmentForm, *, status: int = 200
+) -> HttpResponse:
+    couple = active_couple_for(request.user)
+    return render(
+        request,
+        "dialogue/appointments.html",
+        {
+            "couple": couple,
+            "appointments": appointments_upcoming(user=request.user),
+            "form": form,
+            "zone": user_zone(request.user),
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_GET
+def appointments(request: HttpRequest) -> HttpResponse:
+    return _appointments_page(request, AppointmentForm())
+
+
+@login_required
+@require_POST
+def appointment_new(request: HttpRequest) -> HttpResponse:
+    couple = active_couple_for(request.user)
+    if couple is None:
+        messages.error(request, "Planning a dialogue needs your partner: pair with them first.")
+        return redirect("dialogue:appointments")
+    with timezone.override(user_zone(request.user)):
+        form = AppointmentForm(request.POST)
+        valid = form.is_valid()
+    if valid:
+        try:
+            appointment_set(couple=couple, by=request.user, at=form.cleaned_data["at"])
+        except AppointmentError as error:
+            refuse(request, error, form=form, field="at")
+        else:
+            messages.success(request, "Planned. You'll both be reminded.")
+            return redirect("dialogue:appointments")
+    return _appointments_page(request, form, status=400)
+
+
+@login_required
+@require_POST
+def appointment_move_view(request: HttpRequest, pk: object) -> HttpResponse:
+    appointment = _get_appointment_for_user(request, pk)
+    with timezone.override(user_zone(request.user)):
+        form = AppointmentForm(request.POST)
+        valid = form.is_valid()
+    if valid:
+        try:
+            appointment_move(appointment=appointment, by=request.user, at=form.cleaned_data["at"])
+        except AppointmentError as error:
+            refuse(request, error, form=form, field="at")
+        else:
+            messages.success(request, "Moved. You'll both be reminded at the new time only.")
+            return redirect("dialogue:appointments")
+    return _appointments_page(request, form, status=400)
+
+
+@login_required
+@require_POST
+def appointment_cancel_view(request: HttpRequest, pk: object) -> HttpResponse:
+    appointment = _get_appointment_for_user(request, pk)
+    try:
+        appointment_cancel(appointment=appointment, by=request.user)
+    except AppointmentError as error:
+        refuse(request, error)
+    else:
+        messages.success(request, "Cancelled. Neither of you will be reminded.")
+    return redirect("dialogue:appointments")
+
+
+@login_required
+@require_GET
+def appointment_ics_view(request: HttpRequest, pk: object) -> HttpResponse:
+    appointment = _get_appointment_for_user(request, pk)
+    body = appointment_ics(
+        appointment=appointment, user=request.user, site_url=request.build_absolute_uri("/")
+    )
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="imago-appointment.ics"'
+    return response

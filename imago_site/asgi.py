@@ -12,13 +12,14 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
-from dialogue.routing import websocket_urlpatterns  # noqa: E402
+from couples.routing import websocket_urlpatterns as couples_websockets  # noqa: E402
+from dialogue.routing import websocket_urlpatterns as dialogue_websockets  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
         "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+            AuthMiddlewareStack(URLRouter(couples_websockets + dialogue_websockets))
         ),
     }
 )

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "axes",
+    "huey.contrib.djhuey",
     "couples",
     "dialogue",
     "exercises",
@@ -96,6 +97,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "couples.context_processors.notifications",
             ],
         },
     },
@@ -180,6 +182,30 @@ if os.environ.get("IMAGO_EMAIL_HOST"):
     EMAIL_USE_TLS = envbool("IMAGO_EMAIL_USE_TLS", True)
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+
+# --- Notifications and the scheduler -------------------------------------------------------------
+# Absolute links in emails (and the unsubscribe link) start with this.
+SITE_URL = os.environ.get("IMAGO_SITE_URL", "http://127.0.0.1:8000")
+# A partner waiting in a dialogue is emailed only if not seen in the app within this delay.
+NOTIFY_PARTNER_WAITING_DELAY = envint("IMAGO_PARTNER_WAITING_DELAY_SECONDS", 180)
+# huey: delayed and periodic tasks. Its SQLite file by default (no extra server; `make run`
+# starts the consumer next to daphne); Redis when REDIS_URL is set. IMAGO_TASKS_IMMEDIATE=1 runs
+# tasks in the calling process instead (tests, a one-process demo).
+HUEY = {
+    "name": "imago",
+    "immediate": envbool("IMAGO_TASKS_IMMEDIATE"),
+    "utc": True,
+    "consumer": {"workers": 1, "worker_type": "thread", "periodic": True},
+}
+if REDIS_URL:
+    HUEY.update({"huey_class": "huey.RedisHuey", "url": REDIS_URL})
+else:
+    HUEY.update(
+        {
+            "huey_class": "huey.SqliteHuey",
+            "filename": os.environ.get("IMAGO_TASKS_PATH", str(BASE_DIR / "tasks.sqlite3")),
+        }
+    )
 
 # --- HTTPS and cookies --------------------------------------------------------------------------
 HTTPS = envbool("IMAGO_HTTPS")

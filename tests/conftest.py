@@ -47,6 +47,18 @@ def _fast_password_hashing(request: pytest.FixtureRequest, settings: object) -> 
         settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _tasks_in_memory() -> Iterator[None]:
+    """Tasks run in the test's own process with in-memory storage: a test drives the scheduler
+    by calling its entry points with an explicit `now`, never by waiting for a worker."""
+    from huey.contrib.djhuey import HUEY
+
+    before = HUEY.immediate
+    HUEY.immediate = True
+    yield
+    HUEY.immediate = before
+
+
 @pytest.fixture
 def alice(db: None) -> User:
     return make_user("alice@example.com", "Alice")
@@ -100,6 +112,8 @@ def _test_database_env() -> dict[str, str]:
     """Point a child process at the test database this session created."""
     db = connection.settings_dict
     env = dict(os.environ)
+    # Scheduled work runs in the server's own process: no task-queue file shared between runs.
+    env["IMAGO_TASKS_IMMEDIATE"] = "1"
     if db["ENGINE"].endswith("sqlite3"):
         env.pop("DATABASE_URL", None)
         env["IMAGO_SQLITE_PATH"] = str(db["NAME"])

@@ -28,6 +28,8 @@
   var progress = document.getElementById("progress");
   var statusEl = document.getElementById("connection");
   var presenceEl = document.getElementById("presence");
+  var presenceNote = document.getElementById("presence-note");
+  var othersHere = null; // names by id of the others present, once the first presence frame came
   var typingEl = document.getElementById("typing");
   var announcer = document.getElementById("announcer");
   var DRAFT_KEY = "imago-draft-" + id;
@@ -204,9 +206,23 @@
 
   function showPresence(people) {
     var others = people.filter(function (person) { return person.id !== me; });
+    noteComings(others);
     presenceEl.textContent = others.length
       ? others.map(function (p) { return p.name + (p.role === "observer" ? " (observing)" : ""); }).join(", ") + " here now"
       : "Your partner isn’t here yet";
+  }
+
+  // "Bob joined" / "Bob left": who came or went since the last presence frame.
+  function noteComings(others) {
+    var now = {};
+    others.forEach(function (person) { now[person.id] = person.name; });
+    if (othersHere !== null && presenceNote) {
+      var notes = [];
+      Object.keys(now).forEach(function (pid) { if (!(pid in othersHere)) notes.push(now[pid] + " joined"); });
+      Object.keys(othersHere).forEach(function (pid) { if (!(pid in now)) notes.push(othersHere[pid] + " left"); });
+      if (notes.length) presenceNote.textContent = notes.join(", ");
+    }
+    othersHere = now;
   }
 
   function showTyping(user) {
