@@ -12,6 +12,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.template.loader import render_to_string
 
 from .notifications import notification_summary
+from .services import SOCKET_RECONNECT, session_tag, user_close_applies
 
 
 class NotifyConsumer(AsyncWebsocketConsumer):
@@ -21,6 +22,8 @@ class NotifyConsumer(AsyncWebsocketConsumer):
             await self.close()
             return
         self.group = self.user.group_name
+        session = self.scope.get("session")
+        self.session_tag = session_tag(session.session_key if session else None)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
         await self._send_summary()
@@ -35,6 +38,12 @@ class NotifyConsumer(AsyncWebsocketConsumer):
 
     async def notify_changed(self, event: dict[str, Any]) -> None:
         await self._send_summary()
+
+    async def user_close(self, event: dict[str, Any]) -> None:
+        """The person's session ended (couples.services.user_sockets_close): this socket goes
+        with it. Leaving a couple changes nothing here, so a reconnect request is ignored."""
+        if event["code"] != SOCKET_RECONNECT and user_close_applies(event, self.session_tag):
+            await self.close(code=event["code"])
 
     async def _send_summary(self) -> None:
         summary = await database_sync_to_async(notification_summary)(user=self.user)

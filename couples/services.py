@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 
 from django.conf import settings
@@ -26,6 +27,49 @@ from .models import (
 
 class CoupleError(ImagoError):
     """A refused pairing, link or consent (`code`, `message`)."""
+
+
+# --- Live sockets -----------------------------------------------------------------------------
+
+# Close codes a live socket ends with when its person's session or standing changes
+# (docs/protocol.md): signed out for good, or changed so that a reconnect shows the new picture.
+SOCKET_SIGNED_OUT = 4401
+SOCKET_RECONNECT = 4409
+
+
+def session_tag(session_key: str | None) -> str:
+    """A stand-in for a session key in channel-layer events: sockets compare it with their own,
+    and the key itself never travels through the layer."""
+    return hashlib.sha256((session_key or "").encode()).hexdigest()[:32]
+
+
+def user_close_applies(event: dict[str, object], own_tag: str) -> bool:
+    """Whether a `user.close` event closes the socket whose session tag is `own_tag`."""
+    if event["only"] is not None and event["only"] != own_tag:
+        return False
+    return event["keep"] is None or event["keep"] != own_tag
+
+
+def user_sockets_close(
+    *,
+    user: User,
+    session_key: str | None = None,
+    except_session_key: str | None = None,
+    code: int = SOCKET_SIGNED_OUT,
+) -> None:
+    """Close `user`'s open websockets once the current transaction commits: every one of them,
+    only those of `session_key` (a logout), or all but those of `except_session_key` (a password
+    change keeps the tab that changed it; "log out everywhere else"). The one way to end a
+    person's live sockets; call it wherever a session or a person's standing ends."""
+    send_event_on_commit(
+        user.group_name,
+        {
+            "type": "user.close",
+            "code": code,
+            "only": session_tag(session_key) if session_key else None,
+            "keep": session_tag(except_session_key) if except_session_key else None,
+        },
+    )
 
 
 def invitation_create(*, inviter: User) -> Invitation:
@@ -162,8 +206,10 @@ def couple_leave(*, couple: Couple, user: User) -> None:
         couple.ended_by = user
         couple.save(update_fields=["ended_at", "ended_by"])
         couple.memberships.update(active=False)
-        # Live sockets showing this couple's data re-check who may still see it.
+        # Live sockets showing this couple's data re-check who may still see it; the one who
+        # left is closed at once and, reconnecting, finds the couple's dialogues read-only.
         send_event_on_commit(couple.group_name, {"type": "access.changed"})
+        user_sockets_close(user=user, code=SOCKET_RECONNECT)
 
 
 def therapist_link_create(*, couple: Couple, therapist: User, by: User) -> TherapistLink:

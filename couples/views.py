@@ -2,7 +2,9 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import SetPasswordForm
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -22,6 +24,32 @@ from .forms import JoinByCodeForm, NotificationSettingsForm, SignUpForm, Therapi
 from .models import Couple, Invitation, TherapistLink, User
 from .notifications import NotificationError
 from .services import CoupleError
+
+# --- Accounts: each way a session ends also closes its live sockets -------------------------------
+
+
+@require_POST
+def logout(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        services.user_sockets_close(user=request.user, session_key=request.session.session_key)
+    return auth_views.LogoutView.as_view()(request)
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    def form_valid(self, form: SetPasswordForm) -> HttpResponse:
+        # Other sessions are signed out by the new password; their sockets close with them. This
+        # session carries on under a new key, so remember the key its sockets were opened with.
+        key = self.request.session.session_key
+        response = super().form_valid(form)
+        services.user_sockets_close(user=form.user, except_session_key=key)
+        return response
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    def form_valid(self, form: SetPasswordForm) -> HttpResponse:
+        response = super().form_valid(form)
+        services.user_sockets_close(user=form.user)
+        return response
 
 
 def _get_partner_couple(request: HttpRequest, pk: object) -> Couple:

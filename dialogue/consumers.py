@@ -14,10 +14,12 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from couples.access import look_record
+from couples.services import session_tag, user_close_applies
 from imago_site.errors import ImagoError
 
 from . import flow
 from .access import dialogue_access
+from .flood import FLOODED, FloodGuard
 from .forms import TurnForm
 from .fragments import render_live, viewer_role
 from .services import dialogue_state, turn_submit
@@ -27,6 +29,8 @@ TYPING_MIN_INTERVAL = 1.0  # seconds between two typing hints forwarded for one 
 MSG_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 # Refusals after which the client's picture is probably stale: send it the fresh state.
 RESYNC_CODES = {"conflict", "not_your_turn", "wrong_step", "paused", "ended", "read_only"}
+# Which flood bucket (dialogue/flood.py) each kind of message draws on, beside the one for frames.
+FLOOD_KIND = {"action": "action", "sync": "sync", "typing": "typing"}
 
 
 def _scalar_fields(message: dict[str, Any]) -> bool:
@@ -60,6 +64,10 @@ class DialogueConsumer(AsyncWebsocketConsumer):
         }
         self.present: dict[str, dict[str, Any]] = {self.conn: self.person}
         self.last_typing = 0.0
+        self.flood = FloodGuard(self.user.pk)
+        self.closing = False
+        session = self.scope.get("session")
+        self.session_tag = session_tag(session.session_key if session else None)
         if self.observer:
             await database_sync_to_async(look_record)(
                 viewer=self.user,
@@ -71,6 +79,9 @@ class DialogueConsumer(AsyncWebsocketConsumer):
         self.couple_group = dialogue.couple.group_name
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.channel_layer.group_add(self.couple_group, self.channel_name)
+        # The person's group carries the end of their session or standing (couples.services.
+        # user_sockets_close): logout, a new password, leaving the couple.
+        await self.channel_layer.group_add(self.user.group_name, self.channel_name)
         await self.accept()
         await self._send_state()
         await self._presence("join")
@@ -80,10 +91,17 @@ class DialogueConsumer(AsyncWebsocketConsumer):
             await self._presence("leave")
             await self.channel_layer.group_discard(self.group, self.channel_name)
             await self.channel_layer.group_discard(self.couple_group, self.channel_name)
+            await self.channel_layer.group_discard(self.user.group_name, self.channel_name)
+            self.flood.release()
 
     # --- From the client -----------------------------------------------------------------------
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if self.closing:
+            return  # frames already queued behind a close are not handled
+        if not self.flood.allow("frame"):
+            await self._too_fast()
+            return
         if text_data is None:
             await self._error("bad_message", "Send JSON text frames, not binary.")
             return
@@ -95,6 +113,10 @@ class DialogueConsumer(AsyncWebsocketConsumer):
         except ValueError:
             await self._error("bad_json", "That message was not valid JSON.")
             return
+        except RecursionError:
+            # The size bound above keeps this cheap: the parser gives up at Python's depth limit.
+            await self._error("bad_json", "That message is nested too deeply.")
+            return
         if not isinstance(message, dict):
             await self._error("bad_message", "A message must be a JSON object with a type.")
             return
@@ -105,6 +127,11 @@ class DialogueConsumer(AsyncWebsocketConsumer):
             )
             return
         kind = message.get("type")
+        if not isinstance(kind, str):
+            kind = ""  # a list or an object as the type: unknown, like any other
+        if kind in FLOOD_KIND and not self.flood.allow(FLOOD_KIND[kind]):
+            await self._too_fast(in_reply_to=msg_id)
+            return
         if kind == "action":
             await self._action(message, msg_id)
         elif kind == "typing":
@@ -178,6 +205,14 @@ class DialogueConsumer(AsyncWebsocketConsumer):
         if event["person"]["id"] != self.user.pk:
             await self._send({"type": "typing", "user": event["person"]})
 
+    async def user_close(self, event: dict[str, Any]) -> None:
+        """This person's session or standing ended (couples.services.user_sockets_close)."""
+        if user_close_applies(event, self.session_tag):
+            await self._close(event["code"])
+
+    async def notify_changed(self, event: dict[str, Any]) -> None:
+        """For the notifications socket (`/ws/me/`), which shares the person's group."""
+
     async def _cut_off_if_no_longer_allowed(self) -> bool:
         """Partners keep their access; an observer's is checked again, and a socket whose
         access has ended is closed with 4403. True if it was closed."""
@@ -185,7 +220,7 @@ class DialogueConsumer(AsyncWebsocketConsumer):
             return False
         access = await database_sync_to_async(dialogue_access)(user=self.user, pk=self.dialogue_id)
         if access is None:
-            await self.close(code=4403)
+            await self._close(4403)
             return True
         return False
 
@@ -241,6 +276,23 @@ class DialogueConsumer(AsyncWebsocketConsumer):
 
     async def _refuse(self, error: ImagoError, *, in_reply_to: str | None = None) -> None:
         await self._send(error.frame(in_reply_to=in_reply_to))
+
+    async def _too_fast(self, *, in_reply_to: str | None = None) -> None:
+        """A frame over the flood limits was dropped: say so once per run, close if it goes on."""
+        if self.flood.out:
+            await self._close(FLOODED)
+        elif self.flood.first_strike:
+            await self._error(
+                "too_fast",
+                "Too many messages at once: that one was dropped. Slow down, or the "
+                "connection will be closed.",
+                in_reply_to=in_reply_to,
+            )
+
+    async def _close(self, code: int) -> None:
+        if not self.closing:
+            self.closing = True
+            await self.close(code=code)
 
     async def _presence(self, status: str) -> None:
         await self.channel_layer.group_send(

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 
 from .services import TEXT_LIMIT, TOPIC_LIMIT, DialogueError
 
@@ -15,13 +16,30 @@ class DialogueStartForm(forms.Form):
     )
 
 
+# Form-level error codes that mean "this text cannot be stored", whatever the field.
+UNSTORABLE = {"unstorable", "null_characters_not_allowed"}
+
+
+def storable(value: str) -> None:
+    """Refuse text the database cannot store: a lone surrogate (possible in JSON's `\\ud800`)
+    has no UTF-8 form. (NUL characters are refused by every CharField already.)"""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValidationError("That text contains a broken character.", code="unstorable") from None
+
+
 class TurnForm(forms.Form):
     """One dialogue action, from the websocket or from a plain form post (no JavaScript)."""
 
     action = forms.CharField(max_length=20)
     msg_id = forms.RegexField(regex=r"^[A-Za-z0-9_.:-]{1,64}$", max_length=64)
     text = forms.CharField(
-        label="Your words", required=False, max_length=TEXT_LIMIT, widget=forms.Textarea
+        label="Your words",
+        required=False,
+        max_length=TEXT_LIMIT,
+        widget=forms.Textarea,
+        validators=[storable],
     )
     at = forms.DateTimeField(label="Time", required=False)
     last_seq = forms.IntegerField(required=False, min_value=0)
@@ -36,6 +54,13 @@ class TurnForm(forms.Form):
     }
 
     def as_error(self) -> DialogueError:
+        errors = self.errors.as_data()
+        if any(error.code in UNSTORABLE for field in errors.values() for error in field):
+            return DialogueError(
+                "bad_text",
+                "That text contains characters that cannot be stored (a broken character or a "
+                "NUL). Nothing was saved.",
+            )
         for field, (code, reason) in self.ERROR_CODES.items():
             if field in self.errors:
                 return DialogueError(code, reason)

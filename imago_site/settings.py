@@ -140,6 +140,18 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# Flood limits of the live dialogue socket (dialogue/flood.py, docs/protocol.md): per kind of
+# frame, (burst, refill per second) for one connection; a person's connections together get
+# `per_person` times as much; `strikes` frames dropped in a row close the socket.
+DIALOGUE_FLOOD = {
+    "frame": (30, 10.0),
+    "action": (10, 1.0),
+    "sync": (5, 0.2),
+    "typing": (10, 2.0),
+    "per_person": 3,
+    "strikes": 20,
+}
+
 # --- Accounts -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "couples.User"
 AUTHENTICATION_BACKENDS = [

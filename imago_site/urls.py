@@ -4,6 +4,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from couples import views as couples_views
+
 urlpatterns = [
     path("", include("couples.urls")),
     # Django's own account views reverse their names without a namespace: they stay here.
@@ -11,6 +13,18 @@ urlpatterns = [
         "accounts/login/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True),
         name="login",
+    ),
+    # Ways a session ends close its live sockets too; the rest are Django's own views.
+    path("accounts/logout/", couples_views.logout, name="logout"),
+    path(
+        "accounts/password_change/",
+        couples_views.PasswordChangeView.as_view(),
+        name="password_change",
+    ),
+    path(
+        "accounts/reset/<uidb64>/<token>/",
+        couples_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
     ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("dialogues/", include("dialogue.urls")),

@@ -110,6 +110,15 @@
         setStatus("offline", "Your access to this dialogue has ended.");
         return;
       }
+      if (event.code === 4401) {
+        setStatus("offline", "You were signed out. Sign in again to continue — your draft is kept in this tab.");
+        return;
+      }
+      if (event.code === 4409) {
+        attempt = 0; // your standing changed (you left the couple): reconnect at once to see it
+        connect();
+        return;
+      }
       // Exponential backoff with jitter, capped at 15 s.
       var delay = Math.min(15000, 500 * Math.pow(2, attempt)) * (0.75 + Math.random() / 2);
       attempt += 1;

@@ -29,7 +29,7 @@
     };
     socket.onclose = function (event) {
       document.body.setAttribute("data-notify", "offline");
-      if (event.code === 1000) return;
+      if (event.code === 1000 || event.code === 4401) return; // closed for good, or signed out
       setTimeout(connect, retry);
       retry = Math.min(retry * 2, 30000);
     };
