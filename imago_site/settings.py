@@ -143,11 +143,18 @@ else:
 # Flood limits of the live dialogue socket (dialogue/flood.py, docs/protocol.md): per kind of
 # frame, (burst, refill per second) for one connection; a person's connections together get
 # `per_person` times as much; `strikes` frames dropped in a row close the socket.
+# IMAGO_FLOOD_SCALE multiplies every burst and rate (a benchmark's scripted clients need more).
+_flood_scale = envint("IMAGO_FLOOD_SCALE", 1)
 DIALOGUE_FLOOD = {
-    "frame": (30, 10.0),
-    "action": (10, 1.0),
-    "sync": (5, 0.2),
-    "typing": (10, 2.0),
+    **{
+        kind: (burst * _flood_scale, rate * _flood_scale)
+        for kind, (burst, rate) in {
+            "frame": (40, 10.0),
+            "action": (30, 2.0),
+            "sync": (5, 0.2),
+            "typing": (10, 2.0),
+        }.items()
+    },
     "per_person": 3,
     "strikes": 20,
 }
