@@ -149,7 +149,7 @@ def test_ten_thousand_hostile_frames_end_no_socket_change_nothing_and_leak_nothi
             f"/ws/dialogue/{dialogue.pk}/",
             [ORIGIN, (b"cookie", f"sessionid={cookie}".encode())],
         )
-        connected, _ = await ws.connect()
+        connected, _ = await ws.connect(timeout=30)
         assert connected
         for frame in frames:
             await ws.send_input({"type": "websocket.receive", **frame})
