@@ -20,17 +20,17 @@ from imago_site.errors import ImagoError
 from . import flow
 from .access import dialogue_access
 from .flood import FLOODED, FloodGuard
-from .forms import TurnForm
-from .fragments import render_live, viewer_role
-from .services import dialogue_state, turn_submit
+from .forms import CoachingForm, TurnForm
+from .fragments import render_coaching, render_live, viewer_role
+from .services import coaching_submit, dialogue_state, turn_submit
 
 MAX_FRAME_CHARS = 32_000  # a 4,000-character text in JSON, with room for escapes
 TYPING_MIN_INTERVAL = 1.0  # seconds between two typing hints forwarded for one connection
 MSG_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 # Refusals after which the client's picture is probably stale: send it the fresh state.
-RESYNC_CODES = {"conflict", "not_your_turn", "wrong_step", "paused", "ended", "read_only"}
+RESYNC_CODES = {"conflict", "not_your_turn", "wrong_step", "paused", "ended", "read_only", "held"}
 # Which flood bucket (dialogue/flood.py) each kind of message draws on, beside the one for frames.
-FLOOD_KIND = {"action": "action", "sync": "sync", "typing": "typing"}
+FLOOD_KIND = {"action": "action", "coach": "action", "sync": "sync", "typing": "typing"}
 
 
 def _scalar_fields(message: dict[str, Any]) -> bool:
@@ -38,6 +38,12 @@ def _scalar_fields(message: dict[str, Any]) -> bool:
     texts_ok = all(isinstance(message.get(key), str | None) for key in ("action", "text", "at"))
     last_seq = message.get("last_seq")
     return texts_ok and (last_seq is None or (type(last_seq) is int))
+
+
+def _coach_fields(message: dict[str, Any]) -> bool:
+    texts_ok = all(isinstance(message.get(key), str | None) for key in ("kind", "text"))
+    seconds = message.get("seconds")
+    return texts_ok and (seconds is None or type(seconds) is int)
 
 
 class DialogueConsumer(AsyncWebsocketConsumer):
@@ -139,6 +145,8 @@ class DialogueConsumer(AsyncWebsocketConsumer):
         elif kind == "sync":
             if not await self._cut_off_if_no_longer_allowed():
                 await self._send_state(in_reply_to=msg_id)
+        elif kind == "coach":
+            await self._coach(message, msg_id)
         else:
             await self._error("unknown_type", "Unknown message type.", in_reply_to=msg_id)
 
@@ -166,6 +174,31 @@ class DialogueConsumer(AsyncWebsocketConsumer):
             # The original result, to this client only: the partners saw it the first time.
             await self._send_turn(result.turn, result.dialogue, in_reply_to=msg_id, replay=True)
 
+    async def _coach(self, message: dict[str, Any], msg_id: str) -> None:
+        """The watching therapist's prompt, time-out for both, or step timer."""
+        if not _coach_fields(message):
+            await self._error(
+                "bad_message", "kind and text must be text, and seconds a whole number.",
+                in_reply_to=msg_id,
+            )  # fmt: skip
+            return
+        form = CoachingForm(
+            {key: message.get(key) for key in ("kind", "msg_id", "text", "seconds")}
+        )
+        try:
+            if not form.is_valid():
+                raise form.as_error()
+            result = await database_sync_to_async(coaching_submit)(
+                dialogue_id=self.dialogue_id, user=self.user, **form.service_kwargs()
+            )
+        except ImagoError as error:
+            if error.code == "not_observer" and await self._cut_off_if_no_longer_allowed():
+                return  # a therapist whose access just ended: closed, nothing more to say
+            await self._refuse(error, in_reply_to=msg_id)
+            return
+        if result.replayed:
+            await self._send_coaching(result.item, result.dialogue, in_reply_to=msg_id, replay=True)
+
     async def _typing(self) -> None:
         now = time.monotonic()
         if self.observer or now - self.last_typing < TYPING_MIN_INTERVAL:
@@ -188,6 +221,14 @@ class DialogueConsumer(AsyncWebsocketConsumer):
         mine = event["turn"]["author"]["id"] == self.user.pk
         await self._send_turn(
             event["turn"], event["dialogue"], in_reply_to=event["msg_id"] if mine else None
+        )
+
+    async def dialogue_coaching(self, event: dict[str, Any]) -> None:
+        if await self._cut_off_if_no_longer_allowed():
+            return
+        mine = event["item"]["author"]["id"] == self.user.pk
+        await self._send_coaching(
+            event["item"], event["dialogue"], in_reply_to=event["msg_id"] if mine else None
         )
 
     async def dialogue_presence(self, event: dict[str, Any]) -> None:
@@ -232,16 +273,18 @@ class DialogueConsumer(AsyncWebsocketConsumer):
 
     async def _send_state(self, in_reply_to: str | None = None) -> None:
         state = await database_sync_to_async(dialogue_state)(dialogue_id=self.dialogue_id)
-        snapshot, turns = state["dialogue"], state["turns"]
+        snapshot, turns, coaching = state["dialogue"], state["turns"], state["coaching"]
         you = self._you(snapshot)
+        role = flow.Role(you["role"])
         await self._send(
             {
                 "type": "state",
                 "dialogue": snapshot,
                 "turns": turns,
+                "coaching": coaching,
                 "you": you,
                 "in_reply_to": in_reply_to,
-                "html": render_live(snapshot, flow.Role(you["role"]), self.user.pk, turns),
+                "html": render_live(snapshot, role, self.user.pk, turns, coaching),
             }
         )
 
@@ -265,6 +308,33 @@ class DialogueConsumer(AsyncWebsocketConsumer):
                 "replay": replay,
                 "html": {
                     "turn": html["turns"][0],
+                    "panel": html["panel"],
+                    "progress": html["progress"],
+                },
+            }
+        )
+
+    async def _send_coaching(
+        self,
+        item: dict[str, Any],
+        snapshot: dict[str, Any],
+        *,
+        in_reply_to: str | None,
+        replay: bool = False,
+    ) -> None:
+        you = self._you(snapshot)
+        role = flow.Role(you["role"])
+        html = render_live(snapshot, role, self.user.pk, [])
+        await self._send(
+            {
+                "type": "coaching",
+                "item": item,
+                "dialogue": snapshot,
+                "you": you,
+                "in_reply_to": in_reply_to,
+                "replay": replay,
+                "html": {
+                    "item": render_coaching(item, role),
                     "panel": html["panel"],
                     "progress": html["progress"],
                 },

@@ -5,7 +5,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
-from .services import TEXT_LIMIT, TOPIC_LIMIT, DialogueError
+from .services import PROMPT_LIMIT, TEXT_LIMIT, TIMER_LIMIT, TOPIC_LIMIT, DialogueError
 
 
 class DialogueStartForm(forms.Form):
@@ -29,29 +29,12 @@ def storable(value: str) -> None:
         raise ValidationError("That text contains a broken character.", code="unstorable") from None
 
 
-class TurnForm(forms.Form):
-    """One dialogue action, from the websocket or from a plain form post (no JavaScript)."""
+class MessageForm(forms.Form):
+    """What every message of the room shares: a client message id, and one refusal per form."""
 
-    action = forms.CharField(max_length=20)
     msg_id = forms.RegexField(regex=r"^[A-Za-z0-9_.:-]{1,64}$", max_length=64)
-    text = forms.CharField(
-        label="Your words",
-        required=False,
-        max_length=TEXT_LIMIT,
-        widget=forms.Textarea,
-        validators=[storable],
-    )
-    at = forms.DateTimeField(label="Time", required=False)
-    last_seq = forms.IntegerField(required=False, min_value=0)
-
     # Which error code a client sees when a field fails to validate.
-    ERROR_CODES = {
-        "action": ("unknown_action", "Say which dialogue action this is."),
-        "msg_id": ("bad_msg_id", "Every message needs a client message id (1–64 letters/digits)."),
-        "text": ("text_too_long", f"Please keep it to {TEXT_LIMIT:,} characters or fewer."),
-        "at": ("bad_time", "That time isn't a valid date and time."),
-        "last_seq": ("bad_message", "last_seq must be a whole number."),
-    }
+    ERROR_CODES: dict[str, tuple[str, str]] = {}
 
     def as_error(self) -> DialogueError:
         errors = self.errors.as_data()
@@ -65,6 +48,29 @@ class TurnForm(forms.Form):
             if field in self.errors:
                 return DialogueError(code, reason)
         return DialogueError("bad_message", "That message could not be understood.")
+
+
+class TurnForm(MessageForm):
+    """One dialogue action, from the websocket or from a plain form post (no JavaScript)."""
+
+    action = forms.CharField(max_length=20)
+    text = forms.CharField(
+        label="Your words",
+        required=False,
+        max_length=TEXT_LIMIT,
+        widget=forms.Textarea,
+        validators=[storable],
+    )
+    at = forms.DateTimeField(label="Time", required=False)
+    last_seq = forms.IntegerField(required=False, min_value=0)
+
+    ERROR_CODES = {
+        "action": ("unknown_action", "Say which dialogue action this is."),
+        "msg_id": ("bad_msg_id", "Every message needs a client message id (1–64 letters/digits)."),
+        "text": ("text_too_long", f"Please keep it to {TEXT_LIMIT:,} characters or fewer."),
+        "at": ("bad_time", "That time isn't a valid date and time."),
+        "last_seq": ("bad_message", "last_seq must be a whole number."),
+    }
 
     def service_kwargs(self) -> dict[str, Any]:
         data = self.cleaned_data
@@ -85,3 +91,35 @@ class AppointmentForm(forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
     )
+
+
+class CoachingForm(MessageForm):
+    """The watching therapist's prompt, time-out or timer, from the websocket or a form post."""
+
+    kind = forms.CharField(max_length=10)
+    text = forms.CharField(
+        label="Prompt", required=False, max_length=PROMPT_LIMIT, validators=[storable]
+    )
+    seconds = forms.IntegerField(required=False, min_value=0, max_value=TIMER_LIMIT)
+    # Whole minutes, from the page's timer form; `seconds` wins when both are given.
+    minutes = forms.IntegerField(required=False, min_value=0, max_value=TIMER_LIMIT // 60)
+
+    ERROR_CODES = {
+        "kind": ("unknown_kind", "Say what kind of coaching this is."),
+        "msg_id": TurnForm.ERROR_CODES["msg_id"],
+        "text": ("text_too_long", f"Keep a prompt to {PROMPT_LIMIT:,} characters or fewer."),
+        "seconds": ("bad_seconds", f"A timer runs for 0 (none) to {TIMER_LIMIT // 60} minutes."),
+        "minutes": ("bad_seconds", f"A timer runs for 0 (none) to {TIMER_LIMIT // 60} minutes."),
+    }
+
+    def service_kwargs(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        seconds = data["seconds"]
+        if seconds is None and data["minutes"] is not None:
+            seconds = data["minutes"] * 60
+        return {
+            "kind": data["kind"],
+            "client_msg_id": data["msg_id"],
+            "text": data["text"],
+            "seconds": seconds,
+        }

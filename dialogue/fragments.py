@@ -1,6 +1,6 @@
 """HTML fragments of the dialogue room, rendered from the plain snapshot data that services
 return. The page view and the websocket consumer both render through here, with the same
-template partials (`dialogue/room.html#turn`, `#panel`, `#progress`)."""
+template partials (`dialogue/room.html#turn`, `#coach`, `#panel`, `#progress`)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Any
 from django.template.loader import render_to_string
 
 from . import flow
+from .services import PROMPT_LIMIT
 
 
 def viewer_role(snapshot: dict[str, Any], user_id: int, *, observer: bool) -> flow.Role:
@@ -34,6 +35,65 @@ def turn_context(turn: dict[str, Any]) -> dict[str, Any]:
         "at_dt": _dt(turn["at"]),
         "created_dt": _dt(turn["created"]),
     }
+
+
+# What the observer reads about each step: who is doing what, by name — never "your partner".
+OBSERVER_LINES: dict[str, str] = {
+    "appointment": "{sender} is asking {receiver} for a time to talk.",
+    "appointment_reply": "{receiver} is deciding whether now is a good time.",
+    "send": "{sender} is sending; {receiver} is listening.",
+    "mirror": "{receiver} is mirroring what {sender} said.",
+    "check": "{sender} is checking whether {receiver} got it.",
+    "more": "{receiver} is about to ask {sender} whether there is more.",
+    "more_answer": "{sender} is deciding whether there is more to say.",
+    "summary": "{receiver} is summing up everything {sender} said.",
+    "summary_check": "{sender} is checking {receiver}’s summary.",
+    "validation": "{receiver} is telling {sender} how they make sense.",
+    "validation_ack": "{sender} is taking in {receiver}’s validation.",
+    "empathy": "{receiver} is imagining how {sender} feels.",
+    "empathy_check": "{sender} is checking the feelings {receiver} named.",
+    "close": "The round is complete: {sender} or {receiver} may swap roles or end.",
+    "ended": "This dialogue has ended.",
+}
+TIMER_MINUTES = [1, 2, 3, 5, 10, 15]
+
+
+def observer_line(step: flow.Step, sender: str, receiver: str) -> str:
+    line = OBSERVER_LINES.get(step.value, "{sender} and {receiver} are at {label}.")
+    return line.format(sender=sender, receiver=receiver, label=flow.LABELS.get(step, step.value))
+
+
+def _duration(seconds: int) -> str:
+    minutes, rest = divmod(seconds, 60)
+    return f"{minutes} min" + (f" {rest} s" if rest else "") if minutes else f"{rest} s"
+
+
+def coaching_context(item: dict[str, Any]) -> dict[str, Any]:
+    kind, seconds = item["kind"], item["seconds"]
+    verbs = {
+        "stem": "suggests a starter",
+        "note": "adds a note",
+        "hold": "called a time-out for both partners",
+        "release": "lifted the time-out",
+        "timer": (
+            f"set a timer of {_duration(seconds)} for this step" if seconds else "cleared the timer"
+        ),
+    }
+    return {**item, "coaching": True, "verb": verbs[kind], "created_dt": _dt(item["created"])}
+
+
+def transcript_items(
+    turns: list[dict[str, Any]], coaching: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Turns in order, each coaching item right after the turn it followed."""
+    items: list[dict[str, Any]] = []
+    pending = sorted(coaching, key=lambda item: (item["after_seq"], item["created"] or ""))
+    for turn in turns:
+        while pending and pending[0]["after_seq"] < turn["seq"]:
+            items.append(coaching_context(pending.pop(0)))
+        items.append(turn_context(turn))
+    items.extend(coaching_context(item) for item in pending)
+    return items
 
 
 def progress_context(snapshot: dict[str, Any]) -> list[dict[str, Any]]:
@@ -77,12 +137,37 @@ def panel_context(
     ]
     movers = sorted(flow.actors(step))
     acting, waiting = flow.GUIDANCE[step]
-    if snapshot["ended"]:
+    held = snapshot.get("held")
+    observer = role == flow.Role.OBSERVER
+    sender, receiver = names[flow.Role.SENDER], names[flow.Role.RECEIVER]
+    if held and not snapshot["ended"] and not read_only:
+        # The therapist's time-out: nobody but the therapist can lift it (docs/protocol.md).
+        allowed, choices = [], []
+        holder = held["by"]["name"]
+        if observer:
+            status = "Time-out for both"
+            guidance = (
+                f"You paused the dialogue for {sender} and {receiver}. Lift the time-out when "
+                "they are ready: it goes on at this same step."
+            )
+        else:
+            status = f"Time-out — called by {holder}"
+            guidance = (
+                f"{holder} has paused the dialogue for both of you. It goes on at this same "
+                f"step when {holder} lifts the time-out."
+            )
+    elif snapshot["ended"]:
         status, guidance = "This dialogue has ended", "Thank you both. The transcript stays here."
     elif read_only:
         status, guidance = (
             "Read-only",
             "Your couple has ended: this dialogue can be read, not continued.",
+        )
+    elif state.paused and observer:
+        status = "Time-out"
+        guidance = (
+            f"{sender} and {receiver} are taking a time-out. The dialogue waits at this same "
+            "step until one of them resumes."
         )
     elif state.paused:
         status = "Time-out"
@@ -92,11 +177,12 @@ def panel_context(
         guidance = acting
     elif role == flow.Role.OBSERVER:
         who = " or ".join(names[m] for m in movers)
-        status, guidance = f"{who}’s move", f"You are observing. {waiting}"
+        status, guidance = f"{who}’s move", observer_line(step, sender, receiver)
     else:
         status = f"{names[movers[0]]}’s move" if movers else "Waiting"
         guidance = waiting
     prefill = draft if draft is not None else (choices[0]["stems"][0] if choices else "")
+    timer = snapshot.get("timer")
     return {
         "status": status,
         "guidance": guidance,
@@ -120,6 +206,17 @@ def panel_context(
         # Fresh ids make a plain (no-JavaScript) form post idempotent against double submits.
         "msg_id": uuid.uuid4().hex,
         "timeout_msg_id": uuid.uuid4().hex,
+        "held": held,
+        "timer": (
+            {**timer, "ends_dt": _dt(timer["ends_at"]), "label": _duration(timer["seconds"])}
+            if timer
+            else None
+        ),
+        # The watching therapist's controls: prompts, a time-out for both, a timer.
+        "coach": observer and not snapshot["ended"] and not read_only,
+        "coach_msg_id": uuid.uuid4().hex,
+        "timer_minutes": TIMER_MINUTES,
+        "prompt_limit": PROMPT_LIMIT,
     }
 
 
@@ -129,12 +226,14 @@ def room_context(
     role: flow.Role,
     user_id: int,
     *,
+    coaching: list[dict[str, Any]] = (),
     draft: str | None = None,
     error: str = "",
 ) -> dict[str, Any]:
     return {
         "d": snapshot,
-        "turns": [turn_context(turn) for turn in turns],
+        "turns": transcript_items(turns, list(coaching)),
+        "observer": role == flow.Role.OBSERVER,
         "progress": progress_context(snapshot),
         "p": panel_context(snapshot, role, draft=draft, error=error),
         "viewer_id": user_id,
@@ -147,14 +246,29 @@ def render_turn(turn: dict[str, Any], user_id: int) -> str:
     )
 
 
+def render_coaching(item: dict[str, Any], role: flow.Role) -> str:
+    return render_to_string(
+        "dialogue/room.html#coach",
+        {"coaching": coaching_context(item), "observer": role == flow.Role.OBSERVER},
+    )
+
+
 def render_live(
-    snapshot: dict[str, Any], role: flow.Role, user_id: int, turns: list[dict[str, Any]]
+    snapshot: dict[str, Any],
+    role: flow.Role,
+    user_id: int,
+    turns: list[dict[str, Any]],
+    coaching: list[dict[str, Any]] = (),
 ) -> dict[str, Any]:
-    """The fragments a websocket frame carries: `turns` (one per turn given), the panel and the
-    step progress, all rendered for this viewer."""
+    """The fragments a websocket frame carries: `turns` (one per turn given, with any coaching
+    items given in their places), the panel and the step progress, rendered for this viewer."""
     panel = panel_context(snapshot, role)
+    rendered = [
+        render_coaching(item, role) if item.get("coaching") else render_turn(item, user_id)
+        for item in transcript_items(turns, list(coaching))
+    ]
     return {
-        "turns": [render_turn(turn, user_id) for turn in turns],
+        "turns": rendered,
         "panel": render_to_string("dialogue/room.html#panel", {"d": snapshot, "p": panel}),
         "progress": render_to_string(
             "dialogue/room.html#progress", {"progress": progress_context(snapshot)}

@@ -74,6 +74,16 @@ class Dialogue(models.Model):
     therapist_invited_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Live facilitation (see Coaching): a time-out the watching therapist called for both
+    # partners, apart from the partners' own (`paused`), and a timer for one step — a display.
+    held_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    held_at = models.DateTimeField(null=True, blank=True)
+    timer_step = models.CharField(max_length=20, blank=True)
+    timer_round = models.PositiveIntegerField(null=True, blank=True)
+    timer_seconds = models.PositiveIntegerField(null=True, blank=True)
+    timer_ends_at = models.DateTimeField(null=True, blank=True)
 
     objects = DialogueQuerySet.as_manager()
 
@@ -181,3 +191,38 @@ class Appointment(models.Model):
     def target(self) -> str:
         """What its reminders are about (see couples.notifications)."""
         return f"appointment-{self.pk}"
+
+
+class Coaching(models.Model):
+    """What the watching therapist does in a live dialogue: a coaching prompt (a suggested stem
+    or a short note), a time-out for both partners and its lifting, a timer for a step. It is
+    not a turn and never moves the flow; it sits in the transcript after turn `after_seq`."""
+
+    class Kind(models.TextChoices):
+        STEM = "stem", "suggested starter"
+        NOTE = "note", "note"
+        HOLD = "hold", "time-out for both"
+        RELEASE = "release", "time-out lifted"
+        TIMER = "timer", "timer"
+
+    dialogue = models.ForeignKey(Dialogue, on_delete=models.CASCADE, related_name="coaching")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    text = models.TextField(blank=True)
+    seconds = models.PositiveIntegerField(null=True, blank=True, help_text="Timers: 0 clears.")
+    step = models.CharField(max_length=20, choices=Dialogue.STEP_CHOICES)
+    round = models.PositiveIntegerField()
+    after_seq = models.PositiveIntegerField()
+    client_msg_id = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["dialogue", "created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dialogue", "author", "client_msg_id"], name="coaching_client_msg_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dialogue_id} {self.kind} after #{self.after_seq}"

@@ -18,8 +18,9 @@ from imago_site.errors import ImagoError
 from imago_site.events import send_event_on_commit
 
 from . import flow
+from .access import dialogue_access
 from .appointments import dialogue_appointment_follow
-from .models import Dialogue, Turn
+from .models import Coaching, Dialogue, Turn
 
 TEXT_LIMIT = 4000
 TOPIC_LIMIT = 200
@@ -27,6 +28,8 @@ TOPIC_LIMIT = 200
 TIME_SLACK = timedelta(minutes=5)
 APPOINTMENT_WITHIN = timedelta(hours=24)
 TIMEOUT_WITHIN = timedelta(days=7)
+PROMPT_LIMIT = 500  # a coaching prompt is a starter or a short note
+TIMER_LIMIT = 60 * 60  # seconds; a timer is set for one step
 
 
 class DialogueError(ImagoError):
@@ -65,6 +68,22 @@ def dialogue_snapshot(*, dialogue: Dialogue) -> dict[str, Any]:
         "receiver": _person(dialogue.receiver),
         "ended": dialogue.is_ended,
         "read_only": dialogue.couple.ended_at is not None,
+        "held": (
+            {"by": _person(dialogue.held_by), "since": _iso(dialogue.held_at)}
+            if dialogue.held_by_id and not _hold_lapsed(dialogue)
+            else None
+        ),
+        "timer": (
+            {
+                "seconds": dialogue.timer_seconds,
+                "ends_at": _iso(dialogue.timer_ends_at),
+                "step": dialogue.timer_step,
+                "round": dialogue.timer_round,
+            }
+            if dialogue.timer_ends_at
+            and (dialogue.timer_step, dialogue.timer_round) == (dialogue.step, dialogue.round)
+            else None
+        ),
     }
 
 
@@ -82,13 +101,32 @@ def turn_as_dict(turn: Turn) -> dict[str, Any]:
     }
 
 
+def coaching_as_dict(item: Coaching) -> dict[str, Any]:
+    return {
+        "id": item.pk,
+        "kind": item.kind,
+        "author": _person(item.author),
+        "text": item.text,
+        "seconds": item.seconds,
+        "step": item.step,
+        "round": item.round,
+        "after_seq": item.after_seq,
+        "created": _iso(item.created_at),
+    }
+
+
 def dialogue_state(*, dialogue_id: object) -> dict[str, Any]:
-    """Everything a (re)connecting client needs: the state and every turn so far."""
-    dialogue = Dialogue.objects.select_related("couple", "sender", "receiver").get(pk=dialogue_id)
+    """Everything a (re)connecting client needs: the state, every turn so far and everything the
+    watching therapist posted."""
+    dialogue = Dialogue.objects.select_related("couple", "sender", "receiver", "held_by").get(
+        pk=dialogue_id
+    )
     turns = dialogue.turns.select_related("author").order_by("seq")
+    coaching = dialogue.coaching.select_related("author").order_by("created_at", "pk")
     return {
         "dialogue": dialogue_snapshot(dialogue=dialogue),
         "turns": [turn_as_dict(turn) for turn in turns],
+        "coaching": [coaching_as_dict(item) for item in coaching],
     }
 
 
@@ -186,7 +224,7 @@ def turn_submit(
         # `of` locks the dialogue row only, not the couple and people joined to it.
         dialogue = (
             Dialogue.objects.select_for_update(of=("self",))
-            .select_related("couple", "sender", "receiver")
+            .select_related("couple", "sender", "receiver", "held_by")
             .get(pk=dialogue_id)
         )
         earlier = (
@@ -207,6 +245,7 @@ def turn_submit(
             )
         if role == flow.Role.OBSERVER:
             raise DialogueError("observer", "You are observing: only the two partners can act.")
+        _refuse_while_held(dialogue)
         if last_seq is not None and last_seq != dialogue.last_seq:
             raise DialogueError(
                 "conflict",
@@ -295,7 +334,179 @@ def dialogue_invite_therapist(*, dialogue_id: object, user: User, invite: bool) 
         dialogue.invited_therapist = therapist
         dialogue.therapist_invited_at = timezone.now() if invite else None
         dialogue.therapist_invited_by = user if invite else None
+        if not invite and dialogue.held_by_id:
+            # The therapist's time-out cannot outlive their invitation — nor end unseen.
+            item = _release(
+                dialogue,
+                by=user,
+                text="Stopped sharing this dialogue with the therapist: their time-out ended.",
+                client_msg_id=f"unshared-{timezone.now().timestamp()}",
+            )
+            _broadcast_coaching(dialogue, item, item.client_msg_id)
         dialogue.save(
-            update_fields=["invited_therapist", "therapist_invited_at", "therapist_invited_by"]
-        )
+            update_fields=[
+                "invited_therapist", "therapist_invited_at", "therapist_invited_by",
+                "held_by", "held_at",
+            ]
+        )  # fmt: skip
         send_event_on_commit(dialogue.group_name, {"type": "access.changed"})
+
+
+# --- Live facilitation: the watching therapist's prompts, time-out and timer -----------------
+
+
+@dataclass(frozen=True)
+class CoachingResult:
+    item: dict[str, Any]
+    dialogue: dict[str, Any]
+    replayed: bool = False
+
+
+def _hold_lapsed(dialogue: Dialogue) -> bool:
+    """A therapist's time-out stands only while they may still watch this dialogue."""
+    access = dialogue_access(user=dialogue.held_by, pk=dialogue.pk)
+    return access is None or access[1] != flow.Role.OBSERVER
+
+
+def _release(dialogue: Dialogue, *, by: User, text: str, client_msg_id: str) -> Coaching:
+    """End the therapist's time-out, in the transcript too, so nobody lifts it silently."""
+    dialogue.held_by = None
+    dialogue.held_at = None
+    return Coaching.objects.create(
+        dialogue=dialogue,
+        author=by,
+        kind=Coaching.Kind.RELEASE,
+        text=text,
+        step=dialogue.step,
+        round=dialogue.round,
+        after_seq=dialogue.last_seq,
+        client_msg_id=client_msg_id,
+    )
+
+
+def _broadcast_coaching(dialogue: Dialogue, item: Coaching, client_msg_id: str) -> CoachingResult:
+    result = CoachingResult(
+        item=coaching_as_dict(item), dialogue=dialogue_snapshot(dialogue=dialogue)
+    )
+    send_event_on_commit(
+        dialogue.group_name,
+        {
+            "type": "dialogue.coaching",
+            "item": result.item,
+            "dialogue": result.dialogue,
+            "msg_id": client_msg_id,
+        },
+    )
+    return result
+
+
+def _refuse_while_held(dialogue: Dialogue) -> None:
+    """While the therapist's time-out stands no partner action is taken — not even `resume`:
+    only the therapist lifts it. If their access has ended since, it has lapsed: lift it, on
+    the record and for everyone to see, and go on."""
+    if dialogue.held_by_id is None:
+        return
+    holder = dialogue.held_by
+    if _hold_lapsed(dialogue):
+        item = _release(
+            dialogue,
+            by=holder,
+            text="The time-out ended with the therapist's access to this dialogue.",
+            client_msg_id=f"lapsed-{timezone.now().timestamp()}",
+        )
+        dialogue.save(update_fields=["held_by", "held_at"])
+        _broadcast_coaching(dialogue, item, item.client_msg_id)
+        return
+    raise DialogueError(
+        "held",
+        f"{holder.display_name} has called a time-out for both of you. The dialogue goes on "
+        f"at this same step when {holder.display_name} lifts it.",
+    )
+
+
+def coaching_submit(
+    *,
+    dialogue_id: object,
+    user: User,
+    kind: str,
+    client_msg_id: str,
+    text: str = "",
+    seconds: int | None = None,
+) -> CoachingResult:
+    """The watching therapist coaches a live dialogue: `stem` or `note` posts a prompt both
+    partners see at once; `hold` calls a time-out for both and `release` lifts it (the flow
+    stays at its step); `timer` sets a timer of `seconds` for the current step (0 clears it).
+    None of it is a turn. Stored before it is broadcast; a resent `client_msg_id` returns the
+    original and creates nothing. Only the therapist watching this dialogue may do it."""
+    text = (text or "").strip()
+    if kind not in Coaching.Kind.values:
+        raise DialogueError("unknown_kind", "Say what kind of coaching this is.")
+    if len(text) > PROMPT_LIMIT:
+        raise DialogueError(
+            "text_too_long",
+            f"Keep a prompt to {PROMPT_LIMIT:,} characters or fewer ({len(text):,} now).",
+        )
+    with transaction.atomic():
+        dialogue = (
+            Dialogue.objects.select_for_update(of=("self",))
+            .select_related("couple", "sender", "receiver", "held_by")
+            .get(pk=dialogue_id)
+        )
+        earlier = (
+            dialogue.coaching.select_related("author")
+            .filter(author=user, client_msg_id=client_msg_id)
+            .first()
+        )
+        if earlier is not None:
+            return CoachingResult(
+                item=coaching_as_dict(earlier),
+                dialogue=dialogue_snapshot(dialogue=dialogue),
+                replayed=True,
+            )
+        access = dialogue_access(user=user, pk=dialogue.pk)
+        if access is None or access[1] != flow.Role.OBSERVER:
+            raise DialogueError(
+                "not_observer", "Only the therapist watching this dialogue can coach it."
+            )
+        if dialogue.is_ended:
+            raise DialogueError("ended", "This dialogue has ended.")
+        if kind in (Coaching.Kind.STEM, Coaching.Kind.NOTE) and not text:
+            raise DialogueError("text_required", "Write the prompt before posting it.")
+        if kind == Coaching.Kind.HOLD and dialogue.held_by_id:
+            raise DialogueError("held", "Your time-out already holds the dialogue.")
+        if kind == Coaching.Kind.RELEASE and not dialogue.held_by_id:
+            raise DialogueError("not_held", "There is no time-out of yours to lift.")
+        if kind == Coaching.Kind.TIMER and (seconds is None or not 0 <= seconds <= TIMER_LIMIT):
+            raise DialogueError(
+                "bad_seconds", f"A timer runs for 0 (none) to {TIMER_LIMIT // 60} minutes."
+            )
+        now = timezone.now()
+        if kind == Coaching.Kind.RELEASE:
+            item = _release(dialogue, by=user, text=text, client_msg_id=client_msg_id)
+        else:
+            item = Coaching.objects.create(
+                dialogue=dialogue,
+                author=user,
+                kind=kind,
+                text=text,
+                seconds=seconds if kind == Coaching.Kind.TIMER else None,
+                step=dialogue.step,
+                round=dialogue.round,
+                after_seq=dialogue.last_seq,
+                client_msg_id=client_msg_id,
+                created_at=now,
+            )
+        if kind == Coaching.Kind.HOLD:
+            dialogue.held_by, dialogue.held_at = user, now
+        if kind == Coaching.Kind.TIMER:
+            dialogue.timer_step = dialogue.step if seconds else ""
+            dialogue.timer_round = dialogue.round if seconds else None
+            dialogue.timer_seconds = seconds or None
+            dialogue.timer_ends_at = now + timedelta(seconds=seconds) if seconds else None
+        dialogue.save(
+            update_fields=[
+                "held_by", "held_at", "timer_step", "timer_round", "timer_seconds",
+                "timer_ends_at",
+            ]
+        )  # fmt: skip
+        return _broadcast_coaching(dialogue, item, client_msg_id)

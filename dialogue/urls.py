@@ -17,6 +17,7 @@ urlpatterns = [
     path("appointments/<uuid:pk>/ics/", views.appointment_ics_view, name="appointment_ics"),
     path("<uuid:pk>/", views.dialogue_room, name="room"),
     path("<uuid:pk>/act/", views.dialogue_act, name="act"),
+    path("<uuid:pk>/coach/", views.dialogue_coach, name="coach"),
     path("<uuid:pk>/transcript/", views.dialogue_transcript, name="transcript"),
     path("<uuid:pk>/therapist/", views.dialogue_therapist_invite, name="therapist"),
 ]

@@ -23,11 +23,12 @@ from .appointments import (
     appointments_upcoming,
     user_zone,
 )
-from .forms import AppointmentForm, DialogueStartForm, TurnForm
-from .fragments import room_context, turn_context
+from .forms import AppointmentForm, CoachingForm, DialogueStartForm, TurnForm
+from .fragments import room_context, transcript_items
 from .models import Appointment, Dialogue
 from .services import (
     DialogueError,
+    coaching_submit,
     dialogue_invite_therapist,
     dialogue_start,
     dialogue_state,
@@ -92,7 +93,13 @@ def _render_room(
 ) -> HttpResponse:
     state = dialogue_state(dialogue_id=dialogue.pk)
     context = room_context(
-        state["dialogue"], state["turns"], role, request.user.pk, draft=draft, error=error
+        state["dialogue"],
+        state["turns"],
+        role,
+        request.user.pk,
+        coaching=state["coaching"],
+        draft=draft,
+        error=error,
     )
     if role != flow.Role.OBSERVER and dialogue.couple.is_active:
         context["therapist"] = dialogue_therapist(dialogue=dialogue)
@@ -130,6 +137,22 @@ def dialogue_act(request: HttpRequest, pk: object) -> HttpResponse:
 
 
 @login_required
+@require_POST
+def dialogue_coach(request: HttpRequest, pk: object) -> HttpResponse:
+    """The watching therapist's prompt, time-out or timer, as a plain form post (the websocket's
+    `coach` message does the same)."""
+    dialogue, _role = get_dialogue_for_user(request, pk)
+    form = CoachingForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise form.as_error()
+        coaching_submit(dialogue_id=dialogue.pk, user=request.user, **form.service_kwargs())
+    except DialogueError as error:
+        refuse(request, error)
+    return redirect("dialogue:room", pk=dialogue.pk)
+
+
+@login_required
 @require_GET
 def dialogue_transcript(request: HttpRequest, pk: object) -> HttpResponse:
     dialogue, _role = get_dialogue_for_user(request, pk, what="Read the transcript")
@@ -139,7 +162,8 @@ def dialogue_transcript(request: HttpRequest, pk: object) -> HttpResponse:
         "dialogue/transcript.html",
         {
             "d": state["dialogue"],
-            "turns": [turn_context(turn) for turn in state["turns"]],
+            "turns": transcript_items(state["turns"], state["coaching"]),
+            "turn_count": len(state["turns"]),
             "viewer_id": request.user.pk,
             "started": dialogue.created_at,
             "ended": dialogue.ended_at,

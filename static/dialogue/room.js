@@ -43,6 +43,7 @@
   var errorText = "";
   var carried = null; // the words of an action refused because the partner moved first
   var errorCode = "";
+  var coachSending = false; // one coaching message in flight at a time
 
   // sessionStorage, not localStorage: unsent words survive a reload in this tab, but on a shared
   // device they must not outlive it.
@@ -129,6 +130,16 @@
 
   window.addEventListener("online", function () { if (!socket) connect(); });
 
+  // A starter the therapist suggested goes into the box, to be edited like any other.
+  transcript.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("button.use-stem");
+    var textarea = panel.querySelector("#turn-text");
+    if (!button || !textarea) return;
+    textarea.value = button.dataset.stem;
+    saveDraft(textarea.value);
+    textarea.focus();
+  });
+
   function send(message) {
     if (socket && socket.readyState === WebSocket.OPEN) {
       socket.send(JSON.stringify(message));
@@ -143,6 +154,7 @@
     if (frame.type === "state") applyState(frame);
     else if (frame.type === "turn") applyTurn(frame);
     else if (frame.type === "error") applyError(frame);
+    else if (frame.type === "coaching") applyCoaching(frame);
     else if (frame.type === "presence") showPresence(frame.present);
     else if (frame.type === "typing") showTyping(frame.user);
   }
@@ -163,6 +175,26 @@
       send(waiting);
       setSending(true);
     }
+  }
+
+  // The watching therapist's prompt, time-out or timer: not a turn, so it never moves lastSeq.
+  function applyCoaching(frame) {
+    if (!document.getElementById("coach-" + frame.item.id)) {
+      var empty = transcript.querySelector("[data-empty]");
+      if (empty) empty.remove();
+      transcript.insertAdjacentHTML("beforeend", frame.html.item);
+      var added = transcript.lastElementChild;
+      localizeTimes(added);
+      announcer.textContent = added.textContent.replace(/\s+/g, " ").trim();
+    }
+    if (frame.in_reply_to) coachSending = false;
+    progress.innerHTML = frame.html.progress;
+    renderPanel(frame.html.panel);
+  }
+
+  function observing() {
+    var section = panel.querySelector("section.panel");
+    return section && section.dataset.role === "observer";
   }
 
   function applyTurn(frame) {
@@ -195,6 +227,7 @@
   }
 
   function applyError(frame) {
+    coachSending = false;
     var waiting = pending();
     if (waiting && frame.in_reply_to === waiting.msg_id) {
       store.del(OUTBOX_KEY); // refused: the words stay in the box (and in the saved draft)
@@ -216,10 +249,28 @@
   function showPresence(people) {
     var others = people.filter(function (person) { return person.id !== me; });
     noteComings(others);
-    presenceEl.textContent = others.length
-      ? others.map(function (p) { return p.name + (p.role === "observer" ? " (observing)" : ""); }).join(", ") + " here now"
-      : "Your partner isn’t here yet";
+    var partners = others.filter(function (p) { return p.role !== "observer"; });
+    var watching = others.filter(function (p) { return p.role === "observer"; });
+    var parts = [];
+    if (partners.length) parts.push(partners.map(function (p) { return p.name; }).join(" and ") + " here now");
+    else parts.push(observing() ? "Neither partner is here yet" : "Your partner isn’t here yet");
+    // Partners always see when their therapist is watching.
+    watching.forEach(function (p) { parts.push(p.name + " (your therapist) is watching"); });
+    presenceEl.textContent = parts.join(" · ");
   }
+
+  // A step timer is a display, not a rule: show what is left, and "time's up" after.
+  function tickTimers() {
+    panel.querySelectorAll(".timer[data-ends]").forEach(function (el) {
+      var left = Math.round((new Date(el.dataset.ends) - Date.now()) / 1000);
+      var out = el.querySelector(".timer-left");
+      if (!out || isNaN(left)) return;
+      out.textContent = left > 0
+        ? Math.floor(left / 60) + ":" + ("0" + (left % 60)).slice(-2) + " left"
+        : "Time’s up — a guide, not a rule.";
+    });
+  }
+  setInterval(tickTimers, 1000);
 
   // "Bob joined" / "Bob left": who came or went since the last presence frame.
   function noteComings(others) {
@@ -337,6 +388,23 @@
         }
       });
     }
+    panel.querySelectorAll("form.coach-form").forEach(function (each) {
+      each.addEventListener("submit", function (event) {
+        if (!socket) { addCsrfToken(each); return; } // no socket: the plain post does the same
+        event.preventDefault();
+        if (coachSending) return;
+        var data = new FormData(each);
+        var minutes = data.get("minutes");
+        coachSending = send({
+          type: "coach",
+          msg_id: newId(),
+          kind: data.get("kind"),
+          text: data.get("text") || "",
+          seconds: minutes === null ? null : Number(minutes) * 60,
+        });
+      });
+    });
+    tickTimers();
     panel.querySelectorAll("form.turn-form").forEach(function (each) {
       each.addEventListener("submit", function (event) {
         if (!socket && attempt >= 3 && !pending()) {

@@ -77,7 +77,7 @@ async def open_socket(
         cookie = await sync_to_async(session_cookie)(user)
         headers.append((b"cookie", f"sessionid={cookie}".encode()))
     communicator = WebsocketCommunicator(application, f"/ws/dialogue/{dialogue_id}/", headers)
-    connected, _ = await communicator.connect()
+    connected, _ = await communicator.connect(timeout=10)
     return connected, (Party(user, communicator) if connected else None), communicator
 
 

@@ -37,7 +37,7 @@ async def _socket(client: Client, dialogue: Dialogue) -> Party:
         f"/ws/dialogue/{dialogue.pk}/",
         [ORIGIN, (b"cookie", f"sessionid={cookie}".encode())],
     )
-    connected, _ = await communicator.connect()
+    connected, _ = await communicator.connect(timeout=10)
     assert connected
     party = Party(None, communicator)  # type: ignore[arg-type]
     await party.frame("state")
