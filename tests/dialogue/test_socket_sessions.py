@@ -182,3 +182,33 @@ async def test_ending_all_but_one_session_keeps_that_sessions_socket(
     await sync_to_async(user_sockets_close)(user=alice, except_session_key=here.session.session_key)
     assert await _closed_with(on_elsewhere) == SOCKET_SIGNED_OUT
     assert await _still_open(on_here)
+
+
+async def test_a_notification_for_the_person_leaves_their_dialogue_socket_alone(
+    dialogue: Dialogue, alice: User, cleanup: list[Party]
+) -> None:
+    """The notifications socket shares the person's group; its events are not the room's."""
+    from channels.layers import get_channel_layer
+
+    on_alice = await _socket(await _signed_in(alice), dialogue)
+    cleanup.append(on_alice)
+    await get_channel_layer().group_send(alice.group_name, {"type": "notify.changed"})
+    assert await _still_open(on_alice)
+
+
+async def test_logging_out_closes_that_sessions_notifications_socket_too(alice: User) -> None:
+    client = await _signed_in(alice)
+    cookie = client.cookies["sessionid"].value
+    notify = WebsocketCommunicator(
+        application, "/ws/me/", [ORIGIN, (b"cookie", f"sessionid={cookie}".encode())]
+    )
+    connected, _ = await notify.connect(timeout=10)
+    assert connected
+    assert (await notify.receive_json_from(timeout=10))["type"] == "notifications"
+    await sync_to_async(client.post)("/accounts/logout/")
+    while True:
+        output = await notify.receive_output(timeout=10)
+        if output["type"] == "websocket.close":
+            break
+    assert output["code"] == SOCKET_SIGNED_OUT
+    await sync_to_async(connections.close_all)()
