@@ -8,6 +8,9 @@ CHROMIUM ?= /usr/bin/chromium
 TEST_ENV := IMAGO_SECRET_KEY=test-only-not-secret-$(shell printf '%050d' 0)
 PG_URL ?= postgres://postgres@127.0.0.1:5432/imago
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/0
+# `make run` serves here; override from the environment (PORT=8001 make run).
+HOST ?= 127.0.0.1
+PORT ?= 8000
 
 .PHONY: run test test-services test-browser install chromium services bench lint format clean
 
@@ -23,13 +26,13 @@ install: $(STAMP)
 
 run: install
 	IMAGO_DEBUG=1 $(BIN)/python manage.py migrate --noinput
-	IMAGO_DEBUG=1 $(BIN)/python manage.py demo_data
+	IMAGO_DEBUG=1 HOST=$(HOST) PORT=$(PORT) $(BIN)/python manage.py demo_data
 	IMAGO_DEBUG=1 $(BIN)/python manage.py collectstatic --noinput --verbosity 0
-	@echo "Imago is at http://127.0.0.1:8000  (Ctrl+C to stop)"
+	@echo "Imago is at http://$(HOST):$(PORT)  (Ctrl+C to stop)"
 	@# The task worker (reminders, emails) runs beside daphne and stops with it.
 	IMAGO_DEBUG=1 $(BIN)/python manage.py run_huey --quiet & WORKER=$$!; \
 	trap 'kill $$WORKER 2>/dev/null' EXIT INT TERM; \
-	IMAGO_DEBUG=1 $(BIN)/daphne -b 127.0.0.1 -p 8000 imago_site.asgi:application
+	IMAGO_DEBUG=1 $(BIN)/daphne -b $(HOST) -p $(PORT) imago_site.asgi:application
 
 lint: install
 	$(BIN)/ruff check .

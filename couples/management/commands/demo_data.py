@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import os
+
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
@@ -37,6 +39,8 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS("Demo accounts (local mode only):"))
         for email, name, role, _title in DEMO_PEOPLE:
             self.stdout.write(f"  {name:<6} {role:<9}  {email:<20} password: {DEMO_PASSWORD}")
+        # `make run` passes the address daphne will serve on.
+        host, port = os.environ.get("HOST", "127.0.0.1"), os.environ.get("PORT", "8000")
         self.stdout.write(
-            "  Alice and Bob are a couple. Open http://127.0.0.1:8000 in two browsers."
+            f"  Alice and Bob are a couple. Open http://{host}:{port} in two browsers."
         )
