@@ -58,3 +58,17 @@ def test_a_wrong_code_shows_an_inline_error_and_keeps_the_input(
     expect(page.get_by_text("doesn't match any invitation")).to_be_visible()
     expect(page.get_by_label("Invitation code")).to_have_value("ABCD-EFGH")
     assert not Couple.objects.exists()
+
+
+def test_the_invitation_link_copies_with_one_button(browser: object, live_daphne: str) -> None:
+    context = browser.new_context(
+        base_url=live_daphne, permissions=["clipboard-read", "clipboard-write"]
+    )
+    page = context.new_page()
+    _sign_up(page, "alice@example.com", "Alice")
+    page.get_by_role("button", name="Create an invitation").click()
+    page.get_by_role("button", name="Copy the link").click()
+    expect(page.get_by_text("Link copied.")).to_be_visible()
+    link = page.get_by_label("Link").input_value()
+    assert "/join/" in link
+    assert page.evaluate("navigator.clipboard.readText()") == link

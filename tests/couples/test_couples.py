@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import IntegrityError
@@ -33,6 +33,19 @@ def test_partner_creates_an_invitation_with_a_link_and_a_short_code(
     assert reverse("couples:join_by_link", args=[invitation.token]) in body
     assert len(invitation.token) >= 40 and len(invitation.code.replace("-", "")) == 8
     assert invitation.expires_at - invitation.created_at == timedelta(days=7)
+
+
+def test_the_invitation_expiry_names_its_time_zone(
+    client_for: ClientFor, alice: User, settings: object
+) -> None:
+    settings.TIME_ZONE = "Europe/Paris"
+    client = client_for(alice)
+    invitation = _invite(client)
+    Invitation.objects.filter(pk=invitation.pk).update(
+        expires_at=datetime(2026, 12, 2, 13, 40, tzinfo=UTC)
+    )
+    body = client.get("/").content.decode()
+    assert "2 December, 14:40 CET</time>" in body
 
 
 def test_invitation_codes_and_tokens_are_not_predictable(alice: User, bob: User) -> None:
