@@ -137,10 +137,9 @@ class NotificationSettingsForm(forms.Form):
             initial[f"channel_{kind.value}"] = prefs.channels.get(kind, NotificationChannel.APP)
         super().__init__(*args, initial=initial, **kwargs)
         self.fields["time_zone"].choices = [(zone, zone) for zone in TIME_ZONES]
-        offered = [c for c in NotificationChannel.choices if c[0] != NotificationChannel.PUSH]
         for kind in NotificationKind:
             self.fields[f"channel_{kind.value}"] = forms.ChoiceField(
-                label=kind.label, choices=offered
+                label=kind.label, choices=NotificationChannel.choices
             )
         self.user = user
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import zoneinfo
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.core import signing
@@ -32,6 +32,7 @@ from .models import (
     NotificationSettings,
     User,
 )
+from .push import push_send
 
 Kind = NotificationKind
 Channel = NotificationChannel
@@ -212,17 +213,25 @@ def notification_create(
         return notification
 
 
-def notification_withdraw(*, target: str, now: datetime | None = None) -> int:
+def notification_withdraw(
+    *, target: str, shown_too: bool = False, now: datetime | None = None
+) -> int:
     """Withdraw what has not been shown yet about `target` (a moved or cancelled appointment),
-    and every email or push about it still waiting to go out. Returns how many were withdrawn."""
+    and every email still waiting to go out about it; with `shown_too`, also what was shown (an
+    entry deleted or made private again: nothing should point to it). Returns how many."""
     now = now or timezone.now()
     with transaction.atomic():
         Delivery.objects.filter(notification__target=target, done_at__isnull=True).update(
             done_at=now, outcome=Delivery.Outcome.CANCELLED
         )
-        return Notification.objects.filter(
-            target=target, shown_at__isnull=True, cancelled_at__isnull=True
-        ).update(cancelled_at=now)
+        withdrawn = Notification.objects.filter(target=target, cancelled_at__isnull=True)
+        if not shown_too:
+            withdrawn = withdrawn.filter(shown_at__isnull=True)
+        recipients = set(withdrawn.values_list("recipient_id", flat=True)) if shown_too else set()
+        count = withdrawn.update(cancelled_at=now)
+        for pk in recipients:
+            _announce(User(pk=pk))
+        return count
 
 
 def notification_read(*, user: User, pk: object) -> str:
@@ -301,6 +310,12 @@ def _in_window(moment: time, start: time, end: time) -> bool:
     if start <= end:
         return start <= moment < end
     return moment >= start or moment < end  # over midnight, e.g. 22:00–07:00
+
+
+def notification_daily_time(*, user: User, day: date) -> datetime:
+    """`day` at the time `user` chose for daily reminders, in their own time zone."""
+    prefs = notification_settings_for(user)
+    return datetime.combine(day, prefs.daily_at, tzinfo=_zone(user))
 
 
 def quiet_until(*, user: User, prefs: NotificationSettings, now: datetime) -> datetime | None:
@@ -385,7 +400,8 @@ def _deliver(pk: int, now: datetime) -> int:
                 notification_email_send(notification=notification, prefs=prefs)
                 outcome = Delivery.Outcome.SENT
             else:
-                outcome = Delivery.Outcome.FAILED  # push is not offered yet
+                text = notification_text(notification, discreet=prefs.discreet)
+                outcome = push_send(notification=notification, prefs=prefs, text=text)
         delivery.done_at = now
         delivery.outcome = outcome
         delivery.save(update_fields=["done_at", "outcome"])

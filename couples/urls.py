@@ -35,6 +35,8 @@ urlpatterns = [
     path("notifications/<int:pk>/read/", views.notification_read, name="notification_read"),
     path("notifications/read/", views.notification_read_all, name="notification_read_all"),
     path("notifications/settings/", views.notification_settings, name="notification_settings"),
+    path("notifications/push/", views.push_subscription, name="push_subscription"),
+    path("sw.js", views.service_worker, name="service_worker"),
     path(
         "notifications/unsubscribe/<str:token>/",
         views.notification_unsubscribe,

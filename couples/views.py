@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+import json
+
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import SetPasswordForm
-from django.http import Http404, HttpRequest, HttpResponse
+from django.contrib.staticfiles.storage import staticfiles_storage
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -14,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from imago_site.http import refuse
 
-from . import notifications, services
+from . import notifications, push, services
 from .access import (
     active_couple_for,
     get_couple_for_user,
@@ -358,7 +361,12 @@ def notification_settings(request: HttpRequest) -> HttpResponse:
         messages.success(request, "Your notification settings are saved.")
         return redirect("couples:notification_settings")
     status = 400 if request.method == "POST" else 200
-    return render(request, "couples/notification_settings.html", {"form": form}, status=status)
+    context = {
+        "form": form,
+        "vapid_key": push.vapid_public_key(),
+        "devices": request.user.push_subscriptions.count(),
+    }
+    return render(request, "couples/notification_settings.html", context, status=status)
 
 
 @csrf_exempt  # RFC 8058 one-click: the mail client posts without a session; the token is the key
@@ -372,3 +380,38 @@ def notification_unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     except NotificationError as error:
         return render(request, "couples/unsubscribe.html", {"error": error.message}, status=400)
     return render(request, "couples/unsubscribe.html", {"done": True, "kind": kind})
+
+
+@login_required
+@require_POST
+def push_subscription(request: HttpRequest) -> HttpResponse:
+    """This browser subscribes to (or, with "unsubscribe", leaves) push notifications. The body
+    is the browser's PushSubscription as JSON."""
+    try:
+        data = json.loads(request.body or b"{}")
+        endpoint = data["endpoint"]
+        keys = data.get("keys") or {}
+        if data.get("unsubscribe"):
+            push.push_unsubscribe(user=request.user, endpoint=str(endpoint))
+            return JsonResponse({"subscribed": False})
+        push.push_subscribe(
+            user=request.user,
+            endpoint=str(endpoint),
+            p256dh=str(keys.get("p256dh", "")),
+            auth=str(keys.get("auth", "")),
+        )
+    except (ValueError, KeyError, TypeError, AttributeError):
+        error = push.PushError("bad_subscription", "This browser's push subscription is not valid.")
+        return JsonResponse(error.frame(), status=400)
+    except push.PushError as error:
+        return JsonResponse(error.frame(), status=400)
+    return JsonResponse({"subscribed": True}, status=201)
+
+
+@require_GET
+def service_worker(request: HttpRequest) -> HttpResponse:
+    """The push service worker, served from the site root so its scope is the whole site."""
+    with staticfiles_storage.open("sw.js") as script:
+        response = HttpResponse(script.read(), content_type="text/javascript; charset=utf-8")
+    response["Cache-Control"] = "no-cache"
+    return response

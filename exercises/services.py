@@ -11,10 +11,16 @@ from typing import TYPE_CHECKING
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.forms import BaseInlineFormSet, ModelForm
+from django.urls import reverse
 from django.utils import timezone
 
 from couples.access import AccessRole, active_couple_for, couple_access_role, is_member, look_record
-from couples.models import Couple, User
+from couples.models import Couple, NotificationKind, User
+from couples.notifications import (
+    notification_create,
+    notification_daily_time,
+    notification_withdraw,
+)
 from imago_site.errors import ImagoError
 
 from .models import (
@@ -142,6 +148,7 @@ def entry_create(
             formset.save()
         _retitle(entry, detail)
         entry.save(update_fields=["title"])
+        _notify_shared(entry, was=Visibility.PRIVATE)
         return entry
 
 
@@ -174,7 +181,9 @@ def entry_update(
 def entry_delete(*, entry: Entry, by: User) -> None:
     """Authors may always delete what they wrote: it is their data."""
     with transaction.atomic():
-        _own_entry(pk=entry.pk, by=by).delete()
+        entry = _own_entry(pk=entry.pk, by=by)
+        notification_withdraw(target=entry_target(entry), shown_too=True)
+        entry.delete()
 
 
 def entry_set_visibility(*, entry: Entry, by: User, visibility: int) -> Entry:
@@ -196,10 +205,42 @@ def entry_set_visibility(*, entry: Entry, by: User, visibility: int) -> Entry:
                     "Your couple has ended: this entry can be made more private, "
                     "but not shared further.",
                 )
+        was = entry.visibility
         entry.visibility = visibility
         entry.updated_at = timezone.now()
         entry.save(update_fields=["visibility", "couple", "updated_at"])
+        if visibility == Visibility.PRIVATE:
+            # Made private again: what told the partner about it goes too.
+            notification_withdraw(target=entry_target(entry), shown_too=True)
+        _notify_shared(entry, was=was)
         return entry
+
+
+# --- Notifications: that something happened, never what anyone wrote ---------------------------
+
+
+def entry_target(entry: Entry) -> str:
+    """What notifications about `entry` are about; opening the entry marks them read."""
+    return f"entry-{entry.pk}"
+
+
+def _notify(entry: Entry, *, kind: str, recipient: User | None, actor: User) -> None:
+    if recipient is not None and recipient.pk != actor.pk:
+        notification_create(
+            recipient=recipient,
+            kind=kind,
+            actor=actor,
+            url=reverse("exercises:entry", args=[entry.pk]),
+            target=entry_target(entry),
+        )
+
+
+def _notify_shared(entry: Entry, *, was: int) -> None:
+    """An appreciation the partner could not see before now reaches them."""
+    newly_shared = was < Visibility.PARTNER <= entry.visibility
+    if entry.kind == Kind.APPRECIATION and newly_shared and entry.couple is not None:
+        partner = entry.couple.partner_of(entry.author)
+        _notify(entry, kind=NotificationKind.APPRECIATION, recipient=partner, actor=entry.author)
 
 
 # --- 1. Appreciations --------------------------------------------------------------------------
@@ -288,6 +329,7 @@ def request_choose_gift(*, entry: Entry, by: User, item_id: object) -> RequestIt
         item.chosen_at = now
         item.ends_on = timezone.localdate(now) + timedelta(days=item.duration_days - 1)
         item.save(update_fields=["chosen_at", "ends_on"])
+        _notify(entry, kind=NotificationKind.REQUEST_ANSWERED, recipient=entry.author, actor=by)
         return item
 
 
@@ -297,6 +339,7 @@ def request_decline_all(*, entry: Entry, by: User) -> Entry:
         entry = _open_request(entry=entry, by=by)
         entry.request.declined_at = timezone.now()
         entry.request.save(update_fields=["declined_at"])
+        _notify(entry, kind=NotificationKind.REQUEST_ANSWERED, recipient=entry.author, actor=by)
         return entry
 
 
@@ -469,7 +512,7 @@ def homework_assign(
             and not couple.memberships.filter(user=assignee, active=True).exists()
         ):
             raise ExerciseError("bad_assignee", "Choose one of the two partners, or both.")
-        return Homework.objects.create(
+        homework = Homework.objects.create(
             couple=couple,
             assigned_by=by,
             assignee=assignee,
@@ -477,6 +520,8 @@ def homework_assign(
             instructions=instructions,
             due_on=due_on,
         )
+        _notify_homework(homework)
+        return homework
 
 
 def homework_answer(*, homework_id: object, by: User, state: str, comment: str = "") -> Homework:
@@ -513,6 +558,7 @@ def homework_answer(*, homework_id: object, by: User, state: str, comment: str =
         homework.answered_by = by
         homework.answered_at = timezone.now()
         homework.save(update_fields=["state", "comment", "answered_by", "answered_at"])
+        notification_withdraw(target=_homework_target(homework))  # no due-date reminder now
         return homework
 
 
@@ -529,7 +575,7 @@ def note_create(
                 "bad_turn", "A session note can be pinned to a turn of this couple's dialogue."
             )
         now = timezone.now()
-        return Note.objects.create(
+        note = Note.objects.create(
             couple=couple,
             author=by,
             text=text,
@@ -538,6 +584,45 @@ def note_create(
             created_at=now,
             updated_at=now,
         )
+        if to_couple:  # a session note is the therapist's alone: no one hears of it
+            for partner in couple.partners.all():
+                notification_create(
+                    recipient=partner,
+                    kind=NotificationKind.THERAPIST_NOTE,
+                    actor=by,
+                    url=reverse("couples:home"),
+                    target=f"note-{note.pk}",
+                )
+        return note
+
+
+def _homework_target(homework: Homework) -> str:
+    return f"homework-{homework.pk}"
+
+
+def _notify_homework(homework: Homework) -> None:
+    """Tell the partner(s) it is for; with a due date, remind them that day at the time each
+    chose for daily reminders."""
+    for partner in homework.couple.partners.all():
+        if not homework.is_for(partner):
+            continue
+        common = {"recipient": partner, "url": reverse("couples:home")}
+        notification_create(
+            kind=NotificationKind.HOMEWORK,
+            actor=homework.assigned_by,
+            target=_homework_target(homework),
+            **common,
+        )
+        if homework.due_on is not None:
+            at = notification_daily_time(user=partner, day=homework.due_on)
+            if at > timezone.now():
+                notification_create(
+                    kind=NotificationKind.REMINDER,
+                    variant="homework",
+                    at=at,
+                    target=_homework_target(homework),
+                    **common,
+                )
 
 
 def note_update(*, note_id: object, by: User, text: str) -> Note:

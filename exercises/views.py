@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from couples.access import look_record, therapist_couples
 from couples.models import Couple
+from couples.notifications import notification_read_target
 
 from . import access, exports, overview, services
 from .desk import partner_homework
@@ -252,6 +253,7 @@ def _entry_response(
 @require_GET
 def entry_detail(request: HttpRequest, pk: object) -> HttpResponse:
     entry = access.get_entry_for_user(request, pk)
+    notification_read_target(user=request.user, target=services.entry_target(entry))
     template = "exercises/entry.html#entry" if request.htmx else "exercises/entry.html"
     return render(request, template, _context(request, entry=entry))
 

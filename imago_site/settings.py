@@ -226,6 +226,14 @@ else:
         }
     )
 
+# Web Push (VAPID): the key from the environment (base64url, raw or DER), else made at first use
+# and kept in IMAGO_VAPID_PATH. The subject tells push services whom to contact.
+VAPID_PRIVATE_KEY = os.environ.get("IMAGO_VAPID_PRIVATE_KEY", "")
+VAPID_KEY_PATH = Path(os.environ.get("IMAGO_VAPID_PATH", str(BASE_DIR / "vapid_private.pem")))
+VAPID_SUBJECT = os.environ.get("IMAGO_VAPID_SUBJECT", "mailto:no-reply@localhost")
+# Push endpoints must be HTTPS; plain HTTP to this machine only where this is on (tests).
+PUSH_ALLOW_LOOPBACK_HTTP = envbool("IMAGO_PUSH_ALLOW_LOOPBACK_HTTP")
+
 # --- HTTPS and cookies --------------------------------------------------------------------------
 HTTPS = envbool("IMAGO_HTTPS")
 SECURE_SSL_REDIRECT = HTTPS
