@@ -118,6 +118,9 @@ class NotificationSettingsForm(forms.Form):
     temperature_prompt = forms.BooleanField(
         label="A daily prompt for the temperature reading", required=False
     )
+    request_reminder = forms.BooleanField(
+        label="A daily reminder while I give a requested gift", required=False
+    )
     digest = forms.BooleanField(
         label="A daily email of what I haven't seen in the app", required=False
     )
@@ -129,7 +132,7 @@ class NotificationSettingsForm(forms.Form):
                 name: getattr(prefs, name)
                 for name in (
                     "quiet_start", "quiet_end", "paused", "discreet", "remind_before",
-                    "daily_cap", "daily_at", "temperature_prompt", "digest",
+                    "daily_cap", "daily_at", "temperature_prompt", "request_reminder", "digest",
                 )
             },
         }  # fmt: skip

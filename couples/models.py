@@ -431,6 +431,7 @@ class NotificationSettings(models.Model):
     # Daily: the temperature-reading prompt and the digest of what stayed in the app.
     daily_at = models.TimeField(default=time(19, 0))
     temperature_prompt = models.BooleanField(default=False)
+    request_reminder = models.BooleanField(default=False)
     digest = models.BooleanField(default=False)
     last_daily_on = models.DateField(null=True, blank=True)
     # {kind: n}: each unsubscribe link carries n; using it moves n on, so it works only once.

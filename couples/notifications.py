@@ -269,7 +269,7 @@ def notification_read_target(*, user: User, target: str) -> None:
 SETTINGS_FIELDS = frozenset(
     {
         "channels", "quiet_start", "quiet_end", "paused", "discreet", "remind_before",
-        "daily_cap", "daily_at", "temperature_prompt", "digest",
+        "daily_cap", "daily_at", "temperature_prompt", "request_reminder", "digest",
     }
 )  # fmt: skip
 
@@ -299,7 +299,8 @@ def notification_settings_update(
 # --- Time: quiet hours in the person's own time zone ------------------------------------------
 
 
-def _zone(user: User) -> zoneinfo.ZoneInfo:
+def user_zone(user: User) -> zoneinfo.ZoneInfo:
+    """The person's own time zone: what a time they type, or read, means."""
     try:
         return zoneinfo.ZoneInfo(user.time_zone or "UTC")
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
@@ -315,14 +316,14 @@ def _in_window(moment: time, start: time, end: time) -> bool:
 def notification_daily_time(*, user: User, day: date) -> datetime:
     """`day` at the time `user` chose for daily reminders, in their own time zone."""
     prefs = notification_settings_for(user)
-    return datetime.combine(day, prefs.daily_at, tzinfo=_zone(user))
+    return datetime.combine(day, prefs.daily_at, tzinfo=user_zone(user))
 
 
 def quiet_until(*, user: User, prefs: NotificationSettings, now: datetime) -> datetime | None:
     """When this person's quiet hours end, if `now` falls within them; else None."""
     if prefs.quiet_start is None or prefs.quiet_end is None or prefs.quiet_start == prefs.quiet_end:
         return None
-    local = now.astimezone(_zone(user))
+    local = now.astimezone(user_zone(user))
     if not _in_window(local.time(), prefs.quiet_start, prefs.quiet_end):
         return None
     end = local.replace(
@@ -501,7 +502,7 @@ def notification_daily_due(*, now: datetime | None = None) -> int:
         models.Q(temperature_prompt=True) | models.Q(digest=True)
     )
     for prefs in candidates.select_related("user"):
-        local = now.astimezone(_zone(prefs.user))
+        local = now.astimezone(user_zone(prefs.user))
         if local.time() < prefs.daily_at or prefs.last_daily_on == local.date():
             continue
         with transaction.atomic():

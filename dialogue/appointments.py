@@ -4,7 +4,6 @@ scheduler shows and sends them when their time comes. An `.ics` puts it in a cal
 
 from __future__ import annotations
 
-import zoneinfo
 from datetime import datetime, timedelta
 
 from django.db import transaction
@@ -57,14 +56,6 @@ def appointments_upcoming(*, user: User) -> list[Appointment]:
         .select_related("dialogue")
         .prefetch_related("couple__partners")
     )
-
-
-def user_zone(user: User) -> zoneinfo.ZoneInfo:
-    """The person's own time zone: what a time they type, or read, means."""
-    try:
-        return zoneinfo.ZoneInfo(user.time_zone or "UTC")
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return zoneinfo.ZoneInfo("UTC")
 
 
 def _check_time(at: datetime) -> None:

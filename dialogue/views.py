@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from couples.access import active_couple_for, look_record
-from couples.notifications import notification_read_target
+from couples.notifications import notification_read_target, user_zone
 from imago_site.http import refuse
 
 from . import flow
@@ -21,7 +21,6 @@ from .appointments import (
     appointment_move,
     appointment_set,
     appointments_upcoming,
-    user_zone,
 )
 from .forms import AppointmentForm, CoachingForm, DialogueStartForm, TurnForm
 from .fragments import room_context, transcript_items

@@ -5,7 +5,7 @@ transaction, so an id the caller may not see is refused exactly like one that do
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from django.db import transaction
@@ -15,11 +15,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from couples.access import AccessRole, active_couple_for, couple_access_role, is_member, look_record
-from couples.models import Couple, NotificationKind, User
+from couples.models import Couple, Notification, NotificationKind, User
 from couples.notifications import (
     notification_create,
     notification_daily_time,
+    notification_settings_for,
     notification_withdraw,
+    user_zone,
 )
 from imago_site.errors import ImagoError
 
@@ -666,3 +668,42 @@ def desk_visit_record(*, couple: Couple, therapist: User, what: str, path: str =
         unique_fields=["couple", "therapist"],
         update_fields=["seen_at"],
     )
+
+
+def request_reminders_due(*, now: datetime | None = None) -> int:
+    """Once a day, at the time they chose, remind a partner who gives a requested gift — while
+    it runs, and only if they asked for it. The scheduler runs this (exercises/tasks.py)."""
+    now = now or timezone.now()
+    running = (
+        RequestItem.objects.filter(
+            chosen_at__isnull=False,
+            ends_on__gte=(now - timedelta(days=1)).date(),
+            request__entry__couple__ended_at__isnull=True,
+        )
+        .select_related("request__entry__author", "request__entry__couple")
+        .prefetch_related("request__entry__couple__partners")
+    )
+    reminded = 0
+    for item in running:
+        entry = item.request.entry
+        giver = entry.couple.partner_of(entry.author)
+        if giver is None:
+            continue
+        prefs = notification_settings_for(giver)
+        local = now.astimezone(user_zone(giver))
+        if not prefs.request_reminder or local.time() < prefs.daily_at:
+            continue
+        if local.date() > item.ends_on:
+            continue
+        target = f"gift-{item.pk}-{local.date().isoformat()}"  # once a day
+        if Notification.objects.filter(recipient=giver, target=target).exists():
+            continue
+        notification_create(
+            recipient=giver,
+            kind=NotificationKind.REMINDER,
+            variant="request",
+            url=reverse("exercises:entry", args=[entry.pk]),
+            target=target,
+        )
+        reminded += 1
+    return reminded
