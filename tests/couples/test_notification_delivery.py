@@ -193,3 +193,26 @@ def test_a_garbled_unsubscribe_link_gets_a_clear_message(bob: User) -> None:
 
     assert response.status_code == 400
     assert "not valid" in response.content.decode()
+
+
+# --- The scheduler -------------------------------------------------------------------------------
+
+
+def test_a_due_email_wakes_the_dispatcher_at_its_time_and_the_minute_task_backs_it_up(
+    couple: Couple, alice: User, bob: User, django_capture_on_commit_callbacks: object
+) -> None:
+    from huey.contrib.djhuey import HUEY
+
+    from couples.tasks import notifications_every_minute
+
+    HUEY.flush()
+    with django_capture_on_commit_callbacks(execute=True):
+        dialogue_start(couple=couple, user=alice, topic="the dishes")
+
+    [wake_up] = HUEY.scheduled()
+    assert wake_up.name.endswith("notifications_dispatch")
+    due = Delivery.objects.get().due_at
+    assert abs(wake_up.eta.replace(tzinfo=zoneinfo.ZoneInfo("UTC")) - due) < timedelta(seconds=1)
+    # The periodic task runs the same dispatcher: nothing is due yet.
+    assert notifications_every_minute.call_local() == 0
+    assert mail.outbox == []
