@@ -126,12 +126,15 @@ def _with_people(queryset: models.QuerySet[Notification]) -> models.QuerySet[Not
 
 
 def notification_summary(*, user: User) -> dict[str, object]:
-    """The unread count and the latest unread notices: what every signed-in page shows. One
-    query when there are fewer than LIVE_NOTICES unread."""
+    """The unread count and the latest unread notices: what every signed-in page shows, in one
+    query."""
     unread = Notification.objects.for_recipient(user).unread()
-    latest = list(_with_people(unread)[:LIVE_NOTICES])
+    # The total rides along as a window count: one query however many are unread.
+    latest = list(
+        _with_people(unread).annotate(total=models.Window(models.Count("pk")))[:LIVE_NOTICES]
+    )
     return {
-        "unread": unread.count() if len(latest) == LIVE_NOTICES else len(latest),
+        "unread": latest[0].total if latest else 0,
         "notices": _notices(user, latest, _is_discreet(latest)),
     }
 
