@@ -12,7 +12,7 @@ REDIS_TEST_URL ?= redis://127.0.0.1:6379/0
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-services test-browser install chromium services bench lint format clean
+.PHONY: run test test-services test-browser install chromium services bench bench-quick serve lint format clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -70,8 +70,23 @@ test-browser: install chromium
 	$(TEST_ENV) $(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(TEST_ENV) $(BIN)/pytest -m browser
 
-bench: install
-	$(TEST_ENV) $(BIN)/python manage.py bench
+# The live dialogue against real daphne processes and two floors, on PostgreSQL + Redis and on
+# SQLite + the in-memory layer; results in bench/results/ (docs/performance.md).
+bench: install services
+	$(TEST_ENV) $(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS_TEST_URL) $(TEST_ENV) $(BIN)/python manage.py bench $(BENCH_ARGS)
+
+# Under 2 minutes: a few couples through real servers; fails if any turn is lost or duplicated.
+bench-quick: install services
+	DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS_TEST_URL) $(TEST_ENV) $(BIN)/python manage.py bench --quick
+
+# N daphne processes sharing one port, on PostgreSQL + Redis (docs/deploy.md). Needs
+# IMAGO_SECRET_KEY (and IMAGO_ALLOWED_HOSTS) in the environment, as in production.
+PROCESSES ?= 2
+serve: install services
+	DATABASE_URL=$(PG_URL) $(BIN)/python manage.py migrate --noinput
+	DATABASE_URL=$(PG_URL) $(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS_TEST_URL) $(BIN)/python manage.py serve --processes $(PROCESSES) --port 8000
 
 clean:
 	rm -rf $(VENV) staticfiles db.sqlite3* test_db*.sqlite3* tasks.sqlite3* .pytest_cache
