@@ -26,12 +26,16 @@ class SignUpForm(UserCreationForm):
         }
 
     def clean_email(self) -> str:
-        email = self.cleaned_data["email"].strip().lower()
-        if User.objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError(
-                "An account with this email already exists. Log in instead."
-            )
-        return email
+        # Whether the address is taken is never said here: the sign-up service answers a taken
+        # address exactly like a new one, and emails its owner instead.
+        return self.cleaned_data["email"].strip().lower()
+
+    def validate_unique(self) -> None:
+        exclude = self._get_validation_exclusions() | {"email"}
+        try:
+            self.instance.validate_unique(exclude=exclude)
+        except forms.ValidationError as error:
+            self._update_errors(error)
 
     def clean_display_name(self) -> str:
         name = self.cleaned_data["display_name"].strip()
@@ -164,3 +168,14 @@ class NotificationSettingsForm(forms.Form):
             kind.value: data.pop(f"channel_{kind.value}") for kind in NotificationKind
         }
         return data
+
+
+class AccountSettingsForm(forms.ModelForm):
+    class Meta:
+        model = User
+        fields = ("turns_in_partner_export",)
+        help_texts = {
+            "turns_in_partner_export": "Your dialogue turns are yours. With this ticked, your "
+            "partner's “export everything” includes them in full; without it, their export "
+            "marks them as left out."
+        }

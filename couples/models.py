@@ -51,6 +51,11 @@ class User(AbstractUser):
     )
     # An IANA name ("Europe/Berlin"): quiet hours and reminder times are in this person's time.
     time_zone = models.CharField(max_length=64, default="UTC")
+    # My dialogue turns are my partner's data too: they appear in full in my partner's export
+    # only with this consent; otherwise the export marks them as left out.
+    turns_in_partner_export = models.BooleanField(
+        "My partner's export may include my dialogue turns", default=False
+    )
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
@@ -454,3 +459,66 @@ class PushSubscription(models.Model):
 
     def __str__(self) -> str:
         return f"Push subscription {self.pk} of {self.user_id}"
+class AccountSession(models.Model):
+    """One signed-in device of a person: what their session list shows, and what "log out
+    everywhere else" ends. The session itself stays in Django's session store."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="account_sessions"
+    )
+    session_key = models.CharField(max_length=40, unique=True)
+    device = models.CharField(max_length=120, blank=True)
+    ip_coarse = models.CharField("network (coarse)", max_length=50, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_seen = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-last_seen"]
+
+    def __str__(self) -> str:
+        return f"{self.device} ({self.ip_coarse})"
+
+
+class SecurityEvent(models.Model):
+    """A security-relevant event, for staff to read in the admin. `user` is kept only while the
+    account exists; `email` holds the address typed (failed logins, resets) and is blanked on
+    account deletion."""
+
+    class Kind(models.TextChoices):
+        SIGNUP = "signup", "Sign-up"
+        LOGIN = "login", "Logged in"
+        LOGIN_FAILED = "login_failed", "Failed login"
+        LOGOUT = "logout", "Logged out"
+        PASSWORD_CHANGED = "password_changed", "Password changed"
+        PASSWORD_RESET_REQUESTED = "password_reset", "Password reset requested"
+        PASSWORD_RESET_THROTTLED = "password_reset_throttled", "Password reset throttled"
+        SESSIONS_ENDED = "sessions_ended", "Other sessions ended"
+        MFA_ENABLED = "mfa_enabled", "Second factor enabled"
+        MFA_DISABLED = "mfa_disabled", "Second factor removed"
+        MFA_FAILED = "mfa_failed", "Wrong second-factor code"
+        RECOVERY_CODES = "recovery_codes", "Recovery codes renewed"
+        RECOVERY_CODE_USED = "recovery_code_used", "Recovery code used"
+        CONSENT_GIVEN = "consent_given", "Therapist consent given"
+        CONSENT_REVOKED = "consent_revoked", "Therapist consent revoked"
+        EXPORT = "export", "Data exported"
+        ACCOUNT_DELETED = "account_deleted", "Account deleted"
+
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="security_events",
+    )
+    email = models.CharField(max_length=254, blank=True)
+    ip_coarse = models.CharField("network (coarse)", max_length=50, blank=True)
+    detail = models.CharField(max_length=300, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-at"]
+        indexes = [models.Index(fields=["kind", "-at"], name="security_event_by_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.at:%Y-%m-%d %H:%M}"

@@ -6,6 +6,7 @@ import hashlib
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.sessions.models import Session
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -15,9 +16,11 @@ from imago_site.events import send_event_on_commit
 
 from .access import active_couple_for, is_active_member, is_member
 from .models import (
+    AccountSession,
     Couple,
     Invitation,
     Membership,
+    SecurityEvent,
     TherapistConsent,
     TherapistLink,
     User,
@@ -253,3 +256,111 @@ def therapist_link_revoke(*, link: TherapistLink, by: User) -> None:
         link.revoked_by = by
         link.save(update_fields=["revoked_at", "revoked_by"])
         send_event_on_commit(link.couple.group_name, {"type": "access.changed"})
+
+
+# --- Accounts: sign-up, sessions, security events -------------------------------------------
+
+
+def security_event_record(
+    *,
+    kind: str,
+    user: User | None = None,
+    email: str = "",
+    ip_coarse: str = "",
+    detail: str = "",
+) -> SecurityEvent:
+    """Write one security event for staff (admin). Never holds a password, code or token."""
+    return SecurityEvent.objects.create(
+        kind=kind,
+        user=user if user is not None and user.pk else None,
+        email=(email or (user.email if user is not None else ""))[:254],
+        ip_coarse=ip_coarse[:50],
+        detail=detail[:300],
+    )
+
+
+def account_signup(
+    *, email: str, password: str, display_name: str, role: str, professional_title: str = ""
+) -> tuple[User, bool]:
+    """Create an account waiting for its email address to be confirmed, or — when the address
+    already has an account — change nothing and return that account. The caller answers both
+    the same way, so sign-up never tells anyone whether an address is registered."""
+    email = email.strip().lower()
+    with transaction.atomic():
+        existing = User.objects.filter(email__iexact=email).first()
+        if existing is not None:
+            return existing, False
+        try:
+            with transaction.atomic():
+                user = User.objects.create_user(
+                    email,
+                    password,
+                    display_name=display_name,
+                    role=role,
+                    professional_title=professional_title,
+                    is_active=False,
+                )
+        except IntegrityError:  # the same address signed up a moment ago
+            return User.objects.get(email__iexact=email), False
+        return user, True
+
+
+def account_activate(*, user: User) -> None:
+    with transaction.atomic():
+        User.objects.filter(pk=user.pk).update(is_active=True)
+        user.is_active = True
+
+
+def account_session_touch(*, user: User, session_key: str, device: str, ip_coarse: str) -> None:
+    """Note that `user` was seen on this session now (the session list reads it)."""
+    now = timezone.now()
+    AccountSession.objects.update_or_create(
+        session_key=session_key,
+        defaults={"user": user, "device": device, "ip_coarse": ip_coarse, "last_seen": now},
+        create_defaults={
+            "user": user,
+            "device": device,
+            "ip_coarse": ip_coarse,
+            "created_at": now,
+            "last_seen": now,
+        },
+    )
+
+
+def account_sessions(*, user: User) -> list[AccountSession]:
+    """`user`'s signed-in sessions that are still alive, most recently seen first."""
+    records = list(AccountSession.objects.filter(user=user))
+    alive = set(
+        Session.objects.filter(
+            session_key__in=[record.session_key for record in records],
+            expire_date__gt=timezone.now(),
+        ).values_list("session_key", flat=True)
+    )
+    return [record for record in records if record.session_key in alive]
+
+
+def _end_live_sockets(*, user: User, except_session_key: str | None = None) -> None:
+    """The call point where the person's open websockets are closed when their sessions end."""
+
+
+def account_sessions_end(
+    *, user: User, except_session_key: str | None = None, ip_coarse: str = ""
+) -> int:
+    """End every session of `user` but `except_session_key` (None ends all of them) and close
+    their open sockets. Returns how many sessions ended."""
+    with transaction.atomic():
+        records = AccountSession.objects.filter(user=user)
+        if except_session_key:
+            records = records.exclude(session_key=except_session_key)
+        keys = list(records.values_list("session_key", flat=True))
+        Session.objects.filter(session_key__in=keys).delete()
+        records.delete()
+        if except_session_key is not None:
+            security_event_record(
+                kind=SecurityEvent.Kind.SESSIONS_ENDED,
+                user=user,
+                ip_coarse=ip_coarse,
+                detail=f"{len(keys)} other session(s) ended",
+            )
+        _end_live_sockets(user=user, except_session_key=except_session_key)
+    return len(keys)

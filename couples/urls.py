@@ -9,6 +9,17 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("safety/", views.safety, name="safety"),
     path("accounts/signup/", views.signup, name="signup"),
+    path(
+        "accounts/signup/confirm/<str:uidb64>/<str:token>/",
+        views.signup_confirm,
+        name="signup_confirm",
+    ),
+    path("accounts/settings/", views.account, name="account"),
+    path(
+        "accounts/sessions/end-others/",
+        views.account_sessions_end_others,
+        name="account_sessions_end_others",
+    ),
     path("couple/invite/", views.invitation_create, name="invitation_create"),
     path("couple/invite/<uuid:pk>/revoke/", views.invitation_revoke, name="invitation_revoke"),
     path("couple/join/", views.join_by_code, name="join_by_code"),

@@ -2,20 +2,26 @@ from __future__ import annotations
 
 import json
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import SetPasswordForm
+from django.contrib.auth.tokens import default_token_generator
 from django.contrib.staticfiles.storage import staticfiles_storage
+from django.core.mail import send_mail
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.encoding import force_bytes
+from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_encode
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from imago_site.http import refuse
+from imago_site.throttle import throttle_hit
 
 from . import notifications, push, services
 from .access import (
@@ -23,10 +29,24 @@ from .access import (
     get_couple_for_user,
     member_couples,
 )
-from .forms import JoinByCodeForm, NotificationSettingsForm, SignUpForm, TherapistLinkForm
-from .models import Couple, Invitation, TherapistLink, User
+from .clients import client_network
+from .forms import (
+    AccountSettingsForm,
+    JoinByCodeForm,
+    NotificationSettingsForm,
+    SignUpForm,
+    TherapistLinkForm,
+)
+from .models import Couple, Invitation, SecurityEvent, TherapistLink, User
 from .notifications import NotificationError
-from .services import CoupleError
+from .services import (
+    CoupleError,
+    account_activate,
+    account_sessions,
+    account_sessions_end,
+    account_signup,
+    security_event_record,
+)
 
 # --- Accounts: each way a session ends also closes its live sockets -------------------------------
 
@@ -45,6 +65,17 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         key = self.request.session.session_key
         response = super().form_valid(form)
         services.user_sockets_close(user=form.user, except_session_key=key)
+        account_sessions_end(
+            user=form.user,
+            except_session_key=self.request.session.session_key,
+            ip_coarse=client_network(self.request),
+        )
+        security_event_record(
+            kind=SecurityEvent.Kind.PASSWORD_CHANGED,
+            user=form.user,
+            ip_coarse=client_network(self.request),
+            detail="other sessions ended",
+        )
         return response
 
 
@@ -52,6 +83,14 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     def form_valid(self, form: SetPasswordForm) -> HttpResponse:
         response = super().form_valid(form)
         services.user_sockets_close(user=form.user)
+        # A reset is what someone does whose password may be known to another: end everything.
+        account_sessions_end(user=form.user)
+        security_event_record(
+            kind=SecurityEvent.Kind.PASSWORD_CHANGED,
+            user=form.user,
+            ip_coarse=client_network(self.request),
+            detail="by reset link; every session ended",
+        )
         return response
 
 
@@ -94,15 +133,164 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def signup(request: HttpRequest) -> HttpResponse:
+    """A new address gets a confirmation link; an address that already has an account gets an
+    email telling its owner. The page says the same either way."""
     if request.user.is_authenticated:
         return redirect("couples:home")
     form = SignUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        user = form.save()
+        data = form.cleaned_data
+        user, created = account_signup(
+            email=data["email"],
+            password=data["password1"],
+            display_name=data["display_name"],
+            role=data["role"],
+            professional_title=data.get("professional_title", ""),
+        )
+        _send_signup_email(request, user, created=created, next_url=_safe_next(request))
+        if created:
+            security_event_record(
+                kind=SecurityEvent.Kind.SIGNUP, user=user, ip_coarse=client_network(request)
+            )
+        return render(request, "registration/signup_done.html", {"email": data["email"]})
+    return render(request, "registration/signup.html", {"form": form, "next": _safe_next(request)})
+
+
+def _send_signup_email(request: HttpRequest, user: User, *, created: bool, next_url: str) -> None:
+    confirm = ""
+    if not user.is_active:  # new, or signed up before and never confirmed: (re)send the link
+        path = reverse(
+            "couples:signup_confirm",
+            args=[
+                urlsafe_base64_encode(force_bytes(user.pk)),
+                default_token_generator.make_token(user),
+            ],
+        )
+        confirm = request.build_absolute_uri(path + (f"?next={next_url}" if next_url else ""))
+    context = {
+        "user": user,
+        "confirm_url": confirm,
+        "login_url": request.build_absolute_uri(reverse("login")),
+        "reset_url": request.build_absolute_uri(reverse("password_reset")),
+    }
+    template = "signup_confirm" if created or confirm else "signup_exists"
+    send_mail(
+        render_to_string(f"registration/{template}_subject.txt", context).strip(),
+        render_to_string(f"registration/{template}_email.txt", context),
+        settings.DEFAULT_FROM_EMAIL,
+        [user.email],
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def signup_confirm(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
+    """The link from the sign-up email. GET only asks (mail scanners follow links); the button
+    posts, which activates the account and logs in."""
+    view = auth_views.PasswordResetConfirmView()
+    user = view.get_user(uidb64)
+    valid = user is not None and not user.is_active
+    valid = valid and default_token_generator.check_token(user, token)
+    if request.method == "POST" and valid:
+        account_activate(user=user)
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        security_event_record(
+            kind=SecurityEvent.Kind.LOGIN, user=user, ip_coarse=client_network(request)
+        )
         messages.success(request, f"Welcome, {user.display_name}.")
         return redirect(_safe_next(request) or "couples:home")
-    return render(request, "registration/signup.html", {"form": form, "next": _safe_next(request)})
+    return render(
+        request,
+        "registration/signup_confirm.html",
+        {"valid": valid, "next": _safe_next(request)},
+        status=200 if valid else 400,
+    )
+
+
+class LoginView(auth_views.LoginView):
+    redirect_authenticated_user = True
+
+    def form_valid(self, form: object) -> HttpResponse:
+        response = super().form_valid(form)
+        security_event_record(
+            kind=SecurityEvent.Kind.LOGIN,
+            user=form.get_user(),
+            ip_coarse=client_network(self.request),
+        )
+        return response
+
+    def form_invalid(self, form: object) -> HttpResponse:
+        security_event_record(
+            kind=SecurityEvent.Kind.LOGIN_FAILED,
+            email=str(self.request.POST.get("username", ""))[:254],
+            ip_coarse=client_network(self.request),
+        )
+        return super().form_invalid(form)
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's reset (same answer whether or not the address has an account), throttled per
+    address and per client whether or not the address has an account."""
+
+    def form_valid(self, form: object) -> HttpResponse:
+        email = form.cleaned_data["email"].strip().lower()
+        network = client_network(self.request)
+        window = 60 * 60
+        over_address = throttle_hit(
+            f"password-reset:address:{email}",
+            limit=settings.PASSWORD_RESET_PER_ADDRESS_PER_HOUR,
+            window=window,
+        )
+        over_client = throttle_hit(
+            f"password-reset:client:{self.request.META.get('REMOTE_ADDR', '')}",
+            limit=settings.PASSWORD_RESET_PER_CLIENT_PER_HOUR,
+            window=window,
+        )
+        if over_address or over_client:
+            security_event_record(
+                kind=SecurityEvent.Kind.PASSWORD_RESET_THROTTLED, email=email, ip_coarse=network
+            )
+            form.add_error(
+                None,
+                "Too many reset requests for this address or from this network. "
+                "Please wait an hour, then ask again.",
+            )
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        security_event_record(
+            kind=SecurityEvent.Kind.PASSWORD_RESET_REQUESTED, email=email, ip_coarse=network
+        )
+        return super().form_valid(form)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def account(request: HttpRequest) -> HttpResponse:
+    """Account settings: sessions, second factor, export, deletion, what my partner may export."""
+    form = AccountSettingsForm(request.POST or None, instance=request.user)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Saved.")
+        return redirect("couples:account")
+    context = {
+        "settings_form": form,
+        "sessions": account_sessions(user=request.user),
+        "current_session": request.session.session_key,
+    }
+    return render(request, "couples/account.html", context)
+
+
+@login_required
+@require_POST
+def account_sessions_end_others(request: HttpRequest) -> HttpResponse:
+    ended = account_sessions_end(
+        user=request.user,
+        except_session_key=request.session.session_key,
+        ip_coarse=client_network(request),
+    )
+    messages.success(
+        request,
+        f"Logged out everywhere else ({ended} session{'s' if ended != 1 else ''} ended).",
+    )
+    return redirect("couples:account")
 
 
 @require_GET

@@ -79,6 +79,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "couples.middleware.AccountSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -189,6 +190,10 @@ AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
+
+# Password reset requests per hour, counted per typed address and per client address.
+PASSWORD_RESET_PER_ADDRESS_PER_HOUR = envint("IMAGO_RESET_PER_ADDRESS", 3)
+PASSWORD_RESET_PER_CLIENT_PER_HOUR = envint("IMAGO_RESET_PER_CLIENT", 10)
 
 INVITATION_VALID_DAYS = 7
 # Wrong invitation codes a user may try per hour before we stop checking.

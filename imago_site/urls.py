@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from couples import views as couples_views
@@ -9,10 +8,11 @@ from couples import views as couples_views
 urlpatterns = [
     path("", include("couples.urls")),
     # Django's own account views reverse their names without a namespace: they stay here.
+    path("accounts/login/", couples_views.LoginView.as_view(), name="login"),
     path(
-        "accounts/login/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True),
-        name="login",
+        "accounts/password_reset/",
+        couples_views.PasswordResetView.as_view(),
+        name="password_reset",
     ),
     # Ways a session ends close its live sockets too; the rest are Django's own views.
     path("accounts/logout/", couples_views.logout, name="logout"),

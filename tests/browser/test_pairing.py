@@ -3,9 +3,12 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.contrib.auth.tokens import default_token_generator
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 from playwright.sync_api import Page, expect
 
-from couples.models import Couple
+from couples.models import Couple, User
 
 pytestmark = pytest.mark.browser
 
@@ -19,6 +22,12 @@ def _sign_up(page: Page, email: str, name: str) -> None:
     page.get_by_label("Password:", exact=True).fill(PASSWORD)
     page.get_by_label("Password confirmation").fill(PASSWORD)
     page.get_by_role("button", name="Create my account").click()
+    expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
+    # The emailed link (the live server's mail is not readable here; the token is the same).
+    user = User.objects.get(email=email)
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    page.goto(f"/accounts/signup/confirm/{uid}/{default_token_generator.make_token(user)}/")
+    page.get_by_role("button", name="Confirm and log in").click()
     expect(page.get_by_role("heading", name=f"Hello, {name}")).to_be_visible()
 
 

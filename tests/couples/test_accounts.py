@@ -28,12 +28,36 @@ def _signup(client: Client, **overrides: str) -> object:
     return client.post(reverse("couples:signup"), data)
 
 
-def test_signup_creates_a_partner_and_logs_them_in(client: Client) -> None:
+def _confirm_link(message: object) -> str:
+    return re.search(r"http://testserver(/accounts/signup/confirm/\S+)", message.body).group(1)
+
+
+def test_signup_emails_a_link_that_activates_the_account_and_logs_in(client: Client) -> None:
     response = _signup(client, email="Dana@Example.com")
-    assert response.status_code == 302
+    assert response.status_code == 200
+    assert "Check your email" in response.content.decode()
     user = User.objects.get(email="dana@example.com")
     assert user.display_name == "Dana" and user.role == User.Role.PARTNER
+    assert not user.is_active
+    assert "Create an account" in client.get("/").content.decode()
+    link = _confirm_link(mail.outbox[0])
+    assert "Confirm and log in" in client.get(link).content.decode()  # a GET changes nothing
+    assert not User.objects.get(pk=user.pk).is_active
+    client.post(link)
+    assert User.objects.get(pk=user.pk).is_active
     assert "Hello, Dana" in client.get("/").content.decode()
+    # The link works once.
+    client.post(reverse("logout"))
+    assert client.post(link).status_code == 400
+
+
+def test_an_unconfirmed_account_cannot_log_in(client: Client) -> None:
+    _signup(client)
+    response = client.post(
+        reverse("login"), {"username": "dana@example.com", "password": NEW_PASSWORD}
+    )
+    assert response.status_code == 200
+    assert "Please enter a correct email address and password" in response.content.decode()
 
 
 def test_signup_as_therapist_requires_a_professional_title(client: Client) -> None:
@@ -54,10 +78,26 @@ def test_signup_refuses_weak_passwords_and_keeps_what_was_typed(client: Client) 
     assert not User.objects.exists()
 
 
-def test_signup_refuses_an_email_already_taken_in_any_case(client: Client, alice: User) -> None:
-    response = _signup(client, email="ALICE@example.com")
-    assert "already exists" in response.content.decode()
-    assert User.objects.count() == 1
+def test_signup_with_a_taken_email_answers_like_a_new_one_and_tells_the_owner(
+    client: Client, alice: User
+) -> None:
+    taken = _signup(Client(), email="ALICE@example.com", display_name="Someone")
+    fresh = _signup(Client(), email="zoe@example.com", display_name="Someone")
+    assert taken.status_code == fresh.status_code == 200
+
+    def page(response: object, email: str) -> str:
+        body = response.content.decode().replace(email, "EMAIL")
+        return re.sub(r'"x-csrftoken": "\w+"', "", body)
+
+    assert page(taken, "alice@example.com") == page(fresh, "zoe@example.com")
+    assert "already" not in taken.content.decode()
+    assert User.objects.filter(email__iexact="alice@example.com").count() == 1
+    alice.refresh_from_db()
+    assert alice.display_name == "Alice" and alice.check_password(PASSWORD)
+    to_alice = [message for message in mail.outbox if message.to == ["alice@example.com"]]
+    assert len(to_alice) == 1
+    assert "already has" in to_alice[0].body and "/accounts/password_reset/" in to_alice[0].body
+    assert "/accounts/signup/confirm/" not in to_alice[0].body
 
 
 def test_login_and_logout(client: Client, alice: User) -> None:

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.core import mail
 from django.db import IntegrityError
 from django.test import Client
 from django.urls import reverse
@@ -98,6 +100,9 @@ def test_a_new_user_following_the_link_signs_up_then_lands_back_on_it(
         {"email": "bob@example.com", "display_name": "Bob", "role": "partner", "next": url,
          "password1": password, "password2": password},
     )  # fmt: skip
+    assert "Check your email" in response.content.decode()
+    confirm = re.search(r"http://testserver(/accounts/signup/confirm/\S+)", mail.outbox[0].body)
+    response = client.post(confirm.group(1))
     assert response.url == url
     client.post(url)
     assert Couple.objects.get().partners.count() == 2
