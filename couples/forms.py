@@ -179,3 +179,14 @@ class AccountSettingsForm(forms.ModelForm):
             "partner's “export everything” includes them in full; without it, their export "
             "marks them as left out."
         }
+
+
+class SecondFactorForm(forms.Form):
+    token = forms.CharField(
+        label="Code",
+        max_length=20,
+        help_text="The 6-digit code from your authenticator app, or one of your recovery codes.",
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "text", "spellcheck": "false"}
+        ),
+    )

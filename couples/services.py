@@ -10,6 +10,10 @@ from django.contrib.sessions.models import Session
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django_otp import DEVICE_ID_SESSION_KEY, devices_for_user, match_token, user_has_device
+from django_otp.models import Device
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from imago_site.errors import ImagoError
 from imago_site.events import send_event_on_commit
@@ -364,3 +368,99 @@ def account_sessions_end(
             )
         _end_live_sockets(user=user, except_session_key=except_session_key)
     return len(keys)
+
+
+# --- Second factor (django-otp) ---------------------------------------------------------------
+
+
+def mfa_enabled(user: User) -> bool:
+    return user.is_authenticated and user_has_device(user, confirmed=True)
+
+
+def mfa_required(user: User) -> bool:
+    """Therapists must sign in with a second factor before they see anything of a client's;
+    partners may turn it on, and then need it too."""
+    return user.is_authenticated and (user.is_therapist or mfa_enabled(user))
+
+
+def mfa_session_ok(*, user: User, session: object) -> bool:
+    """For a websocket: has this session entered the second factor, where one is required?"""
+    if not mfa_required(user):
+        return True
+    device_id = session.get(DEVICE_ID_SESSION_KEY) if session is not None else None
+    device = Device.from_persistent_id(device_id) if device_id else None
+    return device is not None and device.user_id == user.pk
+
+
+def mfa_totp_pending(*, user: User) -> TOTPDevice:
+    """The authenticator being set up: a new secret until a code from it confirms it."""
+    with transaction.atomic():
+        device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+        return device or TOTPDevice.objects.create(
+            user=user, name="Authenticator app", confirmed=False
+        )
+
+
+def _recovery_codes_new(user: User) -> list[str]:
+    device, _ = StaticDevice.objects.get_or_create(user=user, name="Recovery codes")
+    device.token_set.all().delete()
+    codes = [StaticToken.random_token() for _ in range(settings.RECOVERY_CODE_COUNT)]
+    StaticToken.objects.bulk_create([StaticToken(device=device, token=code) for code in codes])
+    return codes
+
+
+def mfa_totp_confirm(*, user: User, device: TOTPDevice, token: str) -> list[str]:
+    """Confirm the authenticator with a code from it; returns fresh recovery codes, shown once."""
+    with transaction.atomic():
+        if device.user_id != user.pk or device.confirmed:
+            raise CoupleError("setup_expired", "This set-up has expired. Start again.")
+        if not device.verify_token(token.strip().replace(" ", "")):
+            raise CoupleError(
+                "wrong_code", "That code didn't match. Check the time on your phone and try again."
+            )
+        TOTPDevice.objects.filter(user=user, confirmed=True).delete()
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+        codes = _recovery_codes_new(user)
+        security_event_record(kind=SecurityEvent.Kind.MFA_ENABLED, user=user)
+        return codes
+
+
+def mfa_verify(*, user: User, token: str, ip_coarse: str = "") -> object:
+    """The device that accepts `token` (an authenticator code or an unused recovery code), or
+    a CoupleError. django-otp slows down repeated wrong codes per device."""
+    token = token.strip().replace(" ", "").replace("-", "")
+    device = match_token(user, token) if token else None
+    if device is None:
+        security_event_record(kind=SecurityEvent.Kind.MFA_FAILED, user=user, ip_coarse=ip_coarse)
+        raise CoupleError("wrong_code", "That code didn't work. Try the newest code from your app.")
+    if isinstance(device, StaticDevice):
+        left = device.token_set.count()
+        security_event_record(
+            kind=SecurityEvent.Kind.RECOVERY_CODE_USED,
+            user=user,
+            ip_coarse=ip_coarse,
+            detail=f"{left} recovery code(s) left",
+        )
+    return device
+
+
+def mfa_recovery_codes_renew(*, user: User) -> list[str]:
+    with transaction.atomic():
+        if not mfa_enabled(user):
+            raise CoupleError("mfa_off", "Turn on the second factor first.")
+        codes = _recovery_codes_new(user)
+        security_event_record(kind=SecurityEvent.Kind.RECOVERY_CODES, user=user)
+        return codes
+
+
+def mfa_disable(*, user: User) -> None:
+    """Partners may turn the second factor off again; therapists may not."""
+    if user.is_therapist:
+        raise CoupleError(
+            "mfa_required", "Therapist accounts keep their second factor: it protects your clients."
+        )
+    with transaction.atomic():
+        for device in devices_for_user(user, confirmed=None):
+            device.delete()
+        security_event_record(kind=SecurityEvent.Kind.MFA_DISABLED, user=user)

@@ -15,6 +15,8 @@ urlpatterns = [
         name="signup_confirm",
     ),
     path("accounts/settings/", views.account, name="account"),
+    path("accounts/second-factor/", views.mfa, name="mfa"),
+    path("accounts/second-factor/verify/", views.mfa_verify_view, name="mfa_verify"),
     path(
         "accounts/sessions/end-others/",
         views.account_sessions_end_others,

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import base64
 import json
 
+import qrcode
+import qrcode.image.svg
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
@@ -19,6 +22,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_encode
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_otp import login as otp_login
 
 from imago_site.http import refuse
 from imago_site.throttle import throttle_hit
@@ -34,9 +38,11 @@ from .forms import (
     AccountSettingsForm,
     JoinByCodeForm,
     NotificationSettingsForm,
+    SecondFactorForm,
     SignUpForm,
     TherapistLinkForm,
 )
+from .middleware import MFA_SESSION_KEY
 from .models import Couple, Invitation, SecurityEvent, TherapistLink, User
 from .notifications import NotificationError
 from .services import (
@@ -45,6 +51,12 @@ from .services import (
     account_sessions,
     account_sessions_end,
     account_signup,
+    mfa_disable,
+    mfa_enabled,
+    mfa_recovery_codes_renew,
+    mfa_totp_confirm,
+    mfa_totp_pending,
+    mfa_verify,
     security_event_record,
 )
 
@@ -274,6 +286,7 @@ def account(request: HttpRequest) -> HttpResponse:
         "settings_form": form,
         "sessions": account_sessions(user=request.user),
         "current_session": request.session.session_key,
+        "mfa_enabled": mfa_enabled(request.user),
     }
     return render(request, "couples/account.html", context)
 
@@ -603,3 +616,92 @@ def service_worker(request: HttpRequest) -> HttpResponse:
         response = HttpResponse(script.read(), content_type="text/javascript; charset=utf-8")
     response["Cache-Control"] = "no-cache"
     return response
+def _qr_svg_data_uri(text: str) -> str:
+    """A QR code drawn here, as an SVG data URI: no third party sees the secret, and the CSP
+    allows `data:` images but no inline markup with styles."""
+    image = qrcode.make(text, image_factory=qrcode.image.svg.SvgPathImage, box_size=10, border=2)
+    return "data:image/svg+xml;base64," + base64.b64encode(image.to_string()).decode()
+
+
+def _show_recovery_codes(request: HttpRequest, codes: list[str]) -> HttpResponse:
+    return render(request, "couples/mfa_codes.html", {"codes": codes})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def mfa(request: HttpRequest) -> HttpResponse:
+    """Set up the second factor (scan, confirm with a code, keep the recovery codes), or — once
+    it is on — renew the recovery codes or (partners only) turn it off."""
+    user = request.user
+    enabled = mfa_enabled(user)
+    form = SecondFactorForm(request.POST or None)
+    action = request.POST.get("action", "")
+    if enabled and not user.is_verified():
+        return redirect(f"{reverse('couples:mfa_verify')}?next={reverse('couples:mfa')}")
+    if request.method == "POST" and enabled:
+        try:
+            if action == "renew":
+                return _show_recovery_codes(request, mfa_recovery_codes_renew(user=user))
+            if action == "disable":
+                mfa_disable(user=user)
+                request.session[MFA_SESSION_KEY] = False
+                messages.success(request, "The second factor is off.")
+                return redirect("couples:account")
+        except CoupleError as exc:
+            messages.error(request, str(exc))
+        return redirect("couples:mfa")
+    if enabled:
+        return render(request, "couples/mfa.html", {"enabled": True})
+    device = mfa_totp_pending(user=user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            codes = mfa_totp_confirm(user=user, device=device, token=form.cleaned_data["token"])
+        except CoupleError as exc:
+            form.add_error("token", str(exc))
+        else:
+            otp_login(request, device)
+            request.session[MFA_SESSION_KEY] = True
+            # Sessions opened before the second factor existed must not skip it.
+            account_sessions_end(
+                user=user,
+                except_session_key=request.session.session_key,
+                ip_coarse=client_network(request),
+            )
+            return _show_recovery_codes(request, codes)
+    secret = base64.b32encode(device.bin_key).decode()
+    context = {
+        "enabled": False,
+        "form": form,
+        "qr": _qr_svg_data_uri(device.config_url),
+        "secret": " ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
+        "next": _safe_next(request),
+    }
+    return render(request, "couples/mfa.html", context, status=400 if form.errors else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def mfa_verify_view(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if not mfa_enabled(user):
+        request.session[MFA_SESSION_KEY] = False
+        return redirect(_safe_next(request) or "couples:home")
+    if user.is_verified():
+        return redirect(_safe_next(request) or "couples:home")
+    form = SecondFactorForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            device = mfa_verify(
+                user=user, token=form.cleaned_data["token"], ip_coarse=client_network(request)
+            )
+        except CoupleError as exc:
+            form.add_error("token", str(exc))
+        else:
+            otp_login(request, device)
+            return redirect(_safe_next(request) or "couples:home")
+    return render(
+        request,
+        "couples/mfa_verify.html",
+        {"form": form, "next": _safe_next(request)},
+        status=400 if form.errors else 200,
+    )

@@ -14,7 +14,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from couples.access import look_record
-from couples.services import session_tag, user_close_applies
+from couples.services import mfa_session_ok, session_tag, user_close_applies
 from imago_site.errors import ImagoError
 
 from . import flow
@@ -52,8 +52,11 @@ class DialogueConsumer(AsyncWebsocketConsumer):
         access = await database_sync_to_async(dialogue_access)(
             user=self.user, pk=self.scope["url_route"]["kwargs"]["pk"]
         )
-        if access is None:
-            # The same refusal whether the dialogue is missing or someone else's.
+        if access is None or not await database_sync_to_async(mfa_session_ok)(
+            user=self.user, session=self.scope.get("session")
+        ):
+            # The same refusal whether the dialogue is missing or someone else's (or the
+            # session has not entered its second factor).
             await self.close()
             return
         dialogue, role = access

@@ -65,6 +65,9 @@ INSTALLED_APPS = [
     "axes",
     "huey.contrib.djhuey",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "couples",
     "dialogue",
     "exercises",
@@ -79,7 +82,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "couples.middleware.AccountSessionMiddleware",
+    "couples.middleware.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -194,6 +199,10 @@ AXES_VERBOSE = False
 # Password reset requests per hour, counted per typed address and per client address.
 PASSWORD_RESET_PER_ADDRESS_PER_HOUR = envint("IMAGO_RESET_PER_ADDRESS", 3)
 PASSWORD_RESET_PER_CLIENT_PER_HOUR = envint("IMAGO_RESET_PER_CLIENT", 10)
+
+# Second factor (django-otp): TOTP apps, plus single-use recovery codes (static tokens).
+OTP_TOTP_ISSUER = "Imago"
+RECOVERY_CODE_COUNT = 10
 
 INVITATION_VALID_DAYS = 7
 # Wrong invitation codes a user may try per hour before we stop checking.

@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 from django.db import connection, connections
 from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from couples.models import Couple, User
 from couples.services import (
@@ -89,14 +91,24 @@ def mallory_couple(mallory: User) -> Couple:
     return pair(mallory, make_user("mike@example.com", "Mike"))
 
 
+def login_client(user: User) -> Client:
+    """A client logged in as `user`. A therapist's session has entered its second factor, as
+    every therapist's must before seeing client data (tests/couples/test_second_factor.py)."""
+    client = Client()
+    client.force_login(user)
+    if user.is_therapist:
+        device, _ = TOTPDevice.objects.get_or_create(
+            user=user, name="Test authenticator", defaults={"confirmed": True}
+        )
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+    return client
+
+
 @pytest.fixture
 def client_for(db: None) -> Callable[[User], Client]:
-    def _client(user: User) -> Client:
-        client = Client()
-        client.force_login(user)
-        return client
-
-    return _client
+    return login_client
 
 
 # --- A live daphne and a browser ---------------------------------------------------------------
@@ -191,8 +203,7 @@ def logged_in_page(browser: object, live_daphne: str) -> Callable[[User], object
     returning a Page already on the home page."""
 
     def _page(user: User) -> object:
-        client = Client()
-        client.force_login(user)
+        client = login_client(user)
         context = browser.new_context(base_url=live_daphne, viewport={"width": 390, "height": 844})
         context.add_cookies(
             [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_daphne}]

@@ -17,6 +17,7 @@ from couples.models import Couple, User
 from dialogue.models import Dialogue
 from dialogue.services import dialogue_invite_therapist, dialogue_start
 from imago_site.asgi import application
+from tests.conftest import login_client
 
 ORIGIN = (b"origin", b"http://127.0.0.1")
 ClientFor = Callable[[User], Client]
@@ -24,9 +25,7 @@ CHATTER = {"presence", "typing"}
 
 
 def session_cookie(user: User) -> str:
-    client = Client()
-    client.force_login(user)
-    return client.cookies["sessionid"].value
+    return login_client(user).cookies["sessionid"].value
 
 
 class Party:
