@@ -7,7 +7,6 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.sessions.models import Session
-from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY, devices_for_user, match_token, user_has_device
@@ -17,6 +16,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from imago_site.errors import ImagoError
 from imago_site.events import send_event_on_commit
+from imago_site.throttle import throttle_clear, throttle_count, throttle_hit
 
 from .access import active_couple_for, is_active_member, is_member
 from .models import (
@@ -134,7 +134,7 @@ def invitation_accept(*, user: User, token: str = "", code: str = "") -> Couple:
             "therapist_account", "Therapist accounts can't join a couple as a partner."
         )
     attempts_key = _code_attempts_key(user)
-    if code and cache.get(attempts_key, 0) >= settings.INVITATION_CODE_ATTEMPTS_PER_HOUR:
+    if code and throttle_count(attempts_key) >= settings.INVITATION_CODE_ATTEMPTS_PER_HOUR:
         raise CoupleError(
             "too_many_attempts",
             "Too many wrong codes. Please wait an hour, or ask your partner for their link.",
@@ -151,8 +151,7 @@ def invitation_accept(*, user: User, token: str = "", code: str = "") -> Couple:
         )
         if invitation is None:
             if code:
-                cache.add(attempts_key, 0, timeout=60 * 60)
-                cache.incr(attempts_key)
+                throttle_hit(attempts_key, limit=0, window=60 * 60)
             raise CoupleError(
                 "no_such_code", "That code doesn't match any invitation. Check it and try again."
             )
@@ -198,7 +197,7 @@ def invitation_accept(*, user: User, token: str = "", code: str = "") -> Couple:
         Invitation.objects.open().filter(inviter__in=[user, invitation.inviter]).update(
             revoked_at=now
         )
-    cache.delete(attempts_key)
+    throttle_clear(attempts_key)
     return couple
 
 

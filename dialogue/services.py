@@ -3,11 +3,14 @@ rules live in `flow.py`, and this module persists what it decides."""
 
 from __future__ import annotations
 
+import functools
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -199,6 +202,29 @@ def _refusal(error: flow.FlowError, dialogue: Dialogue) -> DialogueError:
     return DialogueError(error.code, error.message)
 
 
+logger = logging.getLogger(__name__)
+
+
+def _not_saved_on_database_error(service: Callable[..., TurnResult]) -> Callable[..., TurnResult]:
+    """A database fault while taking a turn rolls the whole turn back; the person hears that it
+    was not saved (a refusal like any other, so their words stay in the box), not a 500."""
+
+    @functools.wraps(service)
+    def wrapper(*args: Any, **kwargs: Any) -> TurnResult:
+        try:
+            return service(*args, **kwargs)
+        except DatabaseError:
+            logger.exception("Turn not saved: database error")
+            raise DialogueError(
+                "not_saved",
+                "Your turn was not saved: something went wrong on our side. Your words are "
+                "still in the box; please send them again in a moment.",
+            ) from None
+
+    return wrapper
+
+
+@_not_saved_on_database_error
 def turn_submit(
     *,
     dialogue_id: object,

@@ -24,6 +24,7 @@ from couples.services import (
     therapist_consent_give,
     therapist_link_create,
 )
+from tests.urlwalk import every_path  # noqa: E402, F401  (a fixture: every URL as a path)
 
 PASSWORD = "correct horse battery staple"
 CHROMIUM = os.environ.get("IMAGO_CHROMIUM", "/usr/bin/chromium")
