@@ -190,3 +190,34 @@ class SecondFactorForm(forms.Form):
             attrs={"autocomplete": "one-time-code", "inputmode": "text", "spellcheck": "false"}
         ),
     )
+
+
+class AccountDeleteForm(forms.Form):
+    shared = forms.ChoiceField(
+        label="What you shared with your partner",
+        choices=[
+            ("keep", "Leave it for my partner, with my name taken off"),
+            ("delete", "Delete it too"),
+        ],
+        widget=forms.RadioSelect,
+        help_text="Your private entries are deleted either way. Your turns in dialogues you "
+        "held together keep their place for your partner; with “delete”, their words go.",
+    )
+    password = forms.CharField(
+        label="Your password",
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    confirm = forms.BooleanField(
+        label="I understand this cannot be undone.",
+        error_messages={"required": "Tick the box to confirm."},
+    )
+
+    def __init__(self, *args: object, user: User, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError("That is not your password.")
+        return password

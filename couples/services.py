@@ -234,6 +234,9 @@ def therapist_link_create(*, couple: Couple, therapist: User, by: User) -> Thera
             )
         link = TherapistLink.objects.create(couple=couple, therapist=therapist)
         TherapistConsent.objects.create(link=link, partner=by)
+        security_event_record(
+            kind=SecurityEvent.Kind.CONSENT_GIVEN, user=by, detail=f"to therapist #{therapist.pk}"
+        )
         return link
 
 
@@ -245,6 +248,11 @@ def therapist_consent_give(*, link: TherapistLink, partner: User) -> None:
         _, created = TherapistConsent.objects.get_or_create(link=link, partner=partner)
         if not created:
             raise CoupleError("already_consented", "You have already consented to this therapist.")
+        security_event_record(
+            kind=SecurityEvent.Kind.CONSENT_GIVEN,
+            user=partner,
+            detail=f"to therapist #{link.therapist_id}",
+        )
 
 
 def therapist_link_revoke(*, link: TherapistLink, by: User) -> None:
@@ -258,6 +266,11 @@ def therapist_link_revoke(*, link: TherapistLink, by: User) -> None:
         link.revoked_at = timezone.now()
         link.revoked_by = by
         link.save(update_fields=["revoked_at", "revoked_by"])
+        security_event_record(
+            kind=SecurityEvent.Kind.CONSENT_REVOKED,
+            user=by,
+            detail=f"from therapist #{link.therapist_id}",
+        )
         send_event_on_commit(link.couple.group_name, {"type": "access.changed"})
 
 
@@ -342,8 +355,9 @@ def account_sessions(*, user: User) -> list[AccountSession]:
     return [record for record in records if record.session_key in alive]
 
 
-def _end_live_sockets(*, user: User, except_session_key: str | None = None) -> None:
-    """The call point where the person's open websockets are closed when their sessions end."""
+def user_sockets_close_point(*, user: User, except_session_key: str | None = None) -> None:
+    """The call point where the person's open websockets are closed when their sessions end
+    (all of them, or all but those of `except_session_key`)."""
 
 
 def account_sessions_end(
@@ -365,7 +379,7 @@ def account_sessions_end(
                 ip_coarse=ip_coarse,
                 detail=f"{len(keys)} other session(s) ended",
             )
-        _end_live_sockets(user=user, except_session_key=except_session_key)
+        user_sockets_close_point(user=user, except_session_key=except_session_key)
     return len(keys)
 
 

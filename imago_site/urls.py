@@ -5,6 +5,8 @@ from django.urls import include, path
 
 from couples import views as couples_views
 
+from . import views
+
 urlpatterns = [
     path("", include("couples.urls")),
     # Django's own account views reverse their names without a namespace: they stay here.
@@ -26,6 +28,8 @@ urlpatterns = [
         couples_views.PasswordResetConfirmView.as_view(),
         name="password_reset_confirm",
     ),
+    path("accounts/export/", views.account_export, name="account_export"),
+    path("accounts/delete/", views.account_delete_view, name="account_delete"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("dialogues/", include("dialogue.urls")),
     path("exercises/", include("exercises.urls")),

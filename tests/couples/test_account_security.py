@@ -159,3 +159,25 @@ def test_devices_and_networks_are_described_coarsely() -> None:
     assert coarse_network("198.51.100.23") == "198.51.100.0/24"
     assert coarse_network("2001:db8:1234:5678::1") == "2001:db8:1234::/48"
     assert coarse_network("not an address") == ""
+
+
+def test_consents_given_and_revoked_are_recorded_for_staff(
+    client_for: ClientFor, alice: User, bob: User, carol: User
+) -> None:
+    from couples.services import (
+        therapist_consent_give,
+        therapist_link_create,
+        therapist_link_revoke,
+    )
+    from tests.conftest import pair
+
+    couple = pair(alice, bob)
+    link = therapist_link_create(couple=couple, therapist=carol, by=alice)
+    therapist_consent_give(link=link, partner=bob)
+    therapist_link_revoke(link=link, by=bob)
+    events = list(SecurityEvent.objects.order_by("at", "pk").values_list("kind", "user__email"))
+    assert events == [
+        ("consent_given", "alice@example.com"),
+        ("consent_given", "bob@example.com"),
+        ("consent_revoked", "bob@example.com"),
+    ]
