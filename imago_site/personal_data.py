@@ -40,8 +40,8 @@ from couples.services import (
 )
 from dialogue.access import dialogues_visible
 from dialogue.models import Dialogue, Turn
+from exercises.exports import export_rows as entry_export_rows
 from exercises.models import CaringGift, Entry, FollowThrough, Visibility, VisionResponse
-from exercises.views import _export_rows as entry_export_rows
 from imago_site.events import send_event_on_commit
 
 LEFT_OUT = "(left out: your partner has not allowed their turns in your export)"
