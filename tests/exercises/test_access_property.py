@@ -28,7 +28,7 @@ from couples.services import (
 )
 from exercises import access, charts
 from exercises.models import Entry, Kind, Visibility
-from tests.conftest import make_user, pair
+from tests.conftest import login_client, make_user, pair
 from tests.exercises.conftest import create_entry
 
 PERSONAS = ("anonymous", "alice", "bob", "mallory", "uma", "carol", "tom")
@@ -133,8 +133,7 @@ class EveryPageShowsExactlyWhatAccessAllows(TestCase):
     def _persona_sees_what_access_allows(
         self, user: User, persona: str, made: list[Entry], world: dict[str, object]
     ) -> None:
-        client = Client()
-        client.force_login(user)
+        client = login_client(user)  # a therapist's with the second factor entered
         visible = _pks(access.entries_visible(user))
 
         # Privacy promises, whatever the access layer says.
