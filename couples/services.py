@@ -361,7 +361,11 @@ def user_sockets_close_point(*, user: User, except_session_key: str | None = Non
 
 
 def account_sessions_end(
-    *, user: User, except_session_key: str | None = None, ip_coarse: str = ""
+    *,
+    user: User,
+    except_session_key: str | None = None,
+    ip_coarse: str = "",
+    close_sockets: bool = True,
 ) -> int:
     """End every session of `user` but `except_session_key` (None ends all of them) and close
     their open sockets. Returns how many sessions ended."""
@@ -379,7 +383,8 @@ def account_sessions_end(
                 ip_coarse=ip_coarse,
                 detail=f"{len(keys)} other session(s) ended",
             )
-        user_sockets_close_point(user=user, except_session_key=except_session_key)
+        if close_sockets:
+            user_sockets_close_point(user=user, except_session_key=except_session_key)
     return len(keys)
 
 

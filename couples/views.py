@@ -77,10 +77,11 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         key = self.request.session.session_key
         response = super().form_valid(form)
         services.user_sockets_close(user=form.user, except_session_key=key)
-        account_sessions_end(
+        account_sessions_end(  # sockets: closed above, by the key they were opened with
             user=form.user,
             except_session_key=self.request.session.session_key,
             ip_coarse=client_network(self.request),
+            close_sockets=False,
         )
         security_event_record(
             kind=SecurityEvent.Kind.PASSWORD_CHANGED,
@@ -96,7 +97,7 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
         response = super().form_valid(form)
         services.user_sockets_close(user=form.user)
         # A reset is what someone does whose password may be known to another: end everything.
-        account_sessions_end(user=form.user)
+        account_sessions_end(user=form.user, close_sockets=False)
         security_event_record(
             kind=SecurityEvent.Kind.PASSWORD_CHANGED,
             user=form.user,
