@@ -459,6 +459,8 @@ class PushSubscription(models.Model):
 
     def __str__(self) -> str:
         return f"Push subscription {self.pk} of {self.user_id}"
+
+
 class AccountSession(models.Model):
     """One signed-in device of a person: what their session list shows, and what "log out
     everywhere else" ends. The session itself stays in Django's session store."""

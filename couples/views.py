@@ -617,6 +617,8 @@ def service_worker(request: HttpRequest) -> HttpResponse:
         response = HttpResponse(script.read(), content_type="text/javascript; charset=utf-8")
     response["Cache-Control"] = "no-cache"
     return response
+
+
 def _qr_svg_data_uri(text: str) -> str:
     """A QR code drawn here, as an SVG data URI: no third party sees the secret, and the CSP
     allows `data:` images but no inline markup with styles."""

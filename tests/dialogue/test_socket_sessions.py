@@ -16,7 +16,7 @@ from couples.models import Couple, User
 from couples.services import SOCKET_RECONNECT, SOCKET_SIGNED_OUT, user_sockets_close
 from dialogue.models import Dialogue
 from imago_site.asgi import application
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, login_client
 
 from .conftest import ORIGIN, Party
 
@@ -24,9 +24,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 async def _signed_in(user: User) -> Client:
-    client = Client()
-    await sync_to_async(client.force_login)(user)
-    return client
+    return await sync_to_async(login_client)(user)
 
 
 async def _socket(client: Client, dialogue: Dialogue) -> Party:

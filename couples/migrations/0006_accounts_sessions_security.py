@@ -8,7 +8,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("couples", "0003_notifications"),
+        ("couples", "0005_request_reminder"),
     ]
 
     operations = [
