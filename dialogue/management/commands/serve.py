@@ -29,6 +29,11 @@ class Command(BaseCommand):
         parser.add_argument("--bind", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--proxy-headers", action="store_true", help="behind a proxy")
+        parser.add_argument(
+            "--no-worker",
+            action="store_true",
+            help="don't start the task worker here (it runs on another machine)",
+        )
 
     def handle(self, *args: Any, processes: int, bind: str, port: int, **options: Any) -> None:
         if processes > 1 and settings.CHANNEL_LAYERS["default"]["BACKEND"].endswith(
@@ -48,7 +53,14 @@ class Command(BaseCommand):
             command.append("--proxy-headers")
         command.append("imago_site.asgi:application")
         children = [subprocess.Popen(command, pass_fds=[fd]) for _ in range(processes)]
-        self.stdout.write(f"Imago on http://{bind}:{port} with {processes} daphne processes")
+        if not options["no_worker"]:
+            # Reminders and emails: one task worker per deployment, from the same settings.
+            worker = [sys.executable, "manage.py", "run_huey", "--quiet"]
+            children.append(subprocess.Popen(worker, cwd=settings.BASE_DIR))
+        worker_note = "" if options["no_worker"] else " and the task worker"
+        self.stdout.write(
+            f"Imago on http://{bind}:{port} with {processes} daphne processes{worker_note}"
+        )
 
         def stop(*_: object) -> None:
             for child in children:
@@ -69,4 +81,4 @@ class Command(BaseCommand):
                     child.kill()
             listener.close()
         if any(child.returncode not in (0, -signal.SIGTERM) for child in children):
-            raise CommandError("A daphne process stopped; all were stopped.")
+            raise CommandError("A daphne process or the task worker stopped; all were stopped.")
