@@ -193,3 +193,44 @@ def test_a_malformed_couple_in_the_query_is_a_404_not_an_error(
 ) -> None:
     response = client_for(alice).get(reverse("exercises:history"), {"couple": "not-a-couple"})
     assert response.status_code == 404
+
+
+# The live dialogue's socket: who may connect, and what an action gets them.
+SOCKET = {
+    "anonymous": "refused",
+    "alice": "acts",
+    "bob": "refused by the flow",  # it is Alice's move: Bob is heard and told so
+    "carol": "observes",
+    "olga": "refused",
+    "rita": "refused",
+    "uma": "refused",
+    "tom": "refused",
+    "mallory": "refused",
+}
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("persona", PERSONAS)
+async def test_the_dialogue_socket_answers_each_persona_as_the_matrix_says(persona: str) -> None:
+    from asgiref.sync import sync_to_async
+    from django.db import connections
+
+    from tests.dialogue.conftest import open_socket
+
+    world = await sync_to_async(_world)(persona)
+    user = None if persona == "anonymous" else world.people[persona]
+    connected, party, ws = await open_socket(user, world.ids["dialogue"])
+    if not connected:
+        outcome = "refused"
+    else:
+        await party.frame("state")
+        await party.act("propose", "Now?")
+        frame = await party.frame("turn", "error")
+        outcome = {
+            ("turn", None): "acts",
+            ("error", "observer"): "observes",
+            ("error", "not_your_turn"): "refused by the flow",
+        }[(frame["type"], frame.get("code"))]
+        await party.close()
+    await sync_to_async(connections.close_all)()
+    assert outcome == SOCKET[persona]

@@ -189,6 +189,17 @@ class EveryPageShowsExactlyWhatAccessAllows(TestCase):
         assert exported == _pks(access.entries_export(user))
         assert exported == {str(e.pk) for e in made if e.author_id == user.pk}
 
+        # The therapist's desk for the couple: its history and its export.
+        desk = client.get(reverse("desk:history", args=[self.couple.pk]))
+        export = client.get(reverse("desk:export", args=[self.couple.pk]))
+        reached = couple_access(user=user, pk=self.couple.pk)
+        if reached is None or not reached.is_therapist:
+            assert desk.status_code == export.status_code == 404
+        else:
+            in_couple = _pks(access.entries_visible(user, couple=self.couple))
+            assert _ids(ENTRY_LINK, desk.content.decode()) == in_couple
+            assert {row["id"] for row in export.json()["entries"]} == in_couple
+
         # The couple's shared vision.
         vision = client.get(reverse("exercises:vision_shared", kwargs={"couple": self.couple.pk}))
         if couple_access(user=user, pk=self.couple.pk) is None:
