@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 from uuid import UUID
 
 from django.db.models import Exists, OuterRef, QuerySet, prefetch_related_objects
@@ -63,22 +64,31 @@ class EntryCan:
     export: bool = False  # part of the viewer's own export (what they wrote)
 
 
-@dataclass(frozen=True)
 class ViewerCan:
-    """What a viewer may do on exercise pages regardless of any one entry."""
+    """What a viewer may do on exercise pages regardless of any one entry. The couple is looked
+    up only when a page asks for it (or for `share`)."""
 
-    write: bool  # write new entries (partners, not therapists)
-    share: bool  # share what they write (only while in an active couple)
-    couple: Couple | None  # the couple they are an active partner of now
+    def __init__(self, user: User) -> None:
+        self.user = user
+
+    @property
+    def write(self) -> bool:
+        """May write new entries: partners, not therapists."""
+        return self.user.is_authenticated and not self.user.is_therapist
+
+    @cached_property
+    def couple(self) -> Couple | None:
+        """The couple they are an active partner of now."""
+        return active_couple_for(self.user)
+
+    @property
+    def share(self) -> bool:
+        """May share what they write: only while in an active couple."""
+        return self.couple is not None
 
 
 def viewer_can(user: User) -> ViewerCan:
-    couple = active_couple_for(user)
-    return ViewerCan(
-        write=user.is_authenticated and not user.is_therapist,
-        share=couple is not None,
-        couple=couple,
-    )
+    return ViewerCan(user)
 
 
 # --- Lists of what a viewer may see ------------------------------------------------------------

@@ -201,6 +201,8 @@ def kind_page(request: HttpRequest, kind: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def entry_create(request: HttpRequest, kind: str) -> HttpResponse:
     spec = _spec_or_404(kind)
+    if not _can(request).write:  # a therapist reads what partners write, never writes it
+        raise Http404
     forms = _forms(request, spec, request.POST or None)
     context = _context(
         request,

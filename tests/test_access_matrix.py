@@ -107,6 +107,8 @@ ROUTES = [
     ("kind page", "get", "exercises:kind", "kind", None, "", {A: 200, B: 200, C: 200, O: 200}),
     ("kind page of the couple", "get", "exercises:kind", "kind", None, "couple",
      {A: 200, B: 200, C: 200, O: 404}),
+    ("new entry form", "get", "exercises:entry_create", "kind", None, "",
+     {A: 200, B: 200, C: 404, O: 404, "mallory": 200}),
     ("entry", "get", "exercises:entry", "appreciation", None, "",
      {A: 200, B: 200, C: 200, O: 404}),
     ("edit form", "get", "exercises:entry_update", "appreciation", None, "",
