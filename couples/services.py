@@ -355,11 +355,6 @@ def account_sessions(*, user: User) -> list[AccountSession]:
     return [record for record in records if record.session_key in alive]
 
 
-def user_sockets_close_point(*, user: User, except_session_key: str | None = None) -> None:
-    """The call point where the person's open websockets are closed when their sessions end
-    (all of them, or all but those of `except_session_key`)."""
-
-
 def account_sessions_end(
     *,
     user: User,
@@ -384,7 +379,7 @@ def account_sessions_end(
                 detail=f"{len(keys)} other session(s) ended",
             )
         if close_sockets:
-            user_sockets_close_point(user=user, except_session_key=except_session_key)
+            user_sockets_close(user=user, except_session_key=except_session_key)
     return len(keys)
 
 

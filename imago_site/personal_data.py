@@ -36,7 +36,6 @@ from couples.services import (
     account_sessions_end,
     couple_leave,
     security_event_record,
-    user_sockets_close_point,
 )
 from dialogue.access import dialogues_visible
 from dialogue.models import Dialogue, Turn
@@ -303,9 +302,8 @@ def account_delete(*, user: User, keep_shared: bool) -> None:
         LogEntry.objects.filter(
             content_type=ContentType.objects.get_for_model(User), object_id=str(user.pk)
         ).delete()
-        account_sessions_end(user=user)
+        account_sessions_end(user=user)  # also closes every open socket of theirs
         Session.objects.filter(session_key__in=_session_keys_of(user)).delete()
-        user_sockets_close_point(user=user)
         user.delete()
         security_event_record(
             kind=SecurityEvent.Kind.ACCOUNT_DELETED,

@@ -131,6 +131,40 @@ async def test_resetting_the_password_closes_every_socket_of_that_person(
     assert await _still_open(on_bob)
 
 
+async def test_logging_out_everywhere_else_closes_the_other_sessions_sockets_and_keeps_this_one(
+    dialogue: Dialogue, alice: User, bob: User, cleanup: list[Party]
+) -> None:
+    here, elsewhere = await _signed_in(alice), await _signed_in(alice)
+    on_here, on_elsewhere = await _socket(here, dialogue), await _socket(elsewhere, dialogue)
+    on_bob = await _socket(await _signed_in(bob), dialogue)
+    cleanup += [on_here, on_elsewhere, on_bob]
+    await sync_to_async(here.get)("/")  # each device appears in the session list
+    await sync_to_async(elsewhere.get)("/")
+    response = await sync_to_async(here.post)("/accounts/sessions/end-others/")
+    assert response.status_code == 302
+    assert await _closed_with(on_elsewhere) == SOCKET_SIGNED_OUT
+    assert await _still_open(on_here)
+    assert await _still_open(on_bob)
+
+
+async def test_deleting_the_account_closes_every_socket_of_that_person(
+    dialogue: Dialogue, alice: User, bob: User, cleanup: list[Party]
+) -> None:
+    laptop, phone = await _signed_in(alice), await _signed_in(alice)
+    on_laptop, on_phone = await _socket(laptop, dialogue), await _socket(phone, dialogue)
+    on_bob = await _socket(await _signed_in(bob), dialogue)
+    cleanup += [on_laptop, on_phone, on_bob]
+    response = await sync_to_async(laptop.post)(
+        "/accounts/delete/", {"shared": "keep", "password": PASSWORD, "confirm": "on"}
+    )
+    assert response.status_code == 302
+    # Deleting ends the couple first (4409), then the sessions (4401): whichever comes first
+    # closes each socket, and a reconnect has no session to come back with.
+    assert await _closed_with(on_laptop) in {SOCKET_RECONNECT, SOCKET_SIGNED_OUT}
+    assert await _closed_with(on_phone) in {SOCKET_RECONNECT, SOCKET_SIGNED_OUT}
+    assert not await sync_to_async(User.objects.filter(pk=alice.pk).exists)()
+
+
 async def test_leaving_the_couple_closes_the_leavers_sockets_and_a_reconnect_is_read_only(
     dialogue: Dialogue, couple: Couple, alice: User, cleanup: list[Party]
 ) -> None:
