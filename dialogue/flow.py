@@ -1,14 +1,17 @@
 """The Imago Dialogue's step order as a pure state machine (no Django imports).
 
-`TRANSITIONS` is the whole rule book: (step, role, action) -> next step. `decide()` answers what
+A `Variant` is one kind of dialogue and its whole rule book: a table (step, role, action) -> next
+step, and what people see at each step (labels, stems, guidance). `Variant.decide()` answers what
 an action does from a given state, or raises `FlowError`; `dialogue/services.py` persists the
-answer. A time-out is orthogonal to the steps: it pauses the dialogue at its current step, and a
-resume returns to that same step. The observer role (a consented therapist) never acts here.
+answer without knowing which variant it is. A time-out is orthogonal to the steps: it pauses the
+dialogue at its current step, and a resume returns to that same step. The observer role (a
+consented therapist) never acts here.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from imago_site.errors import ImagoError
@@ -62,7 +65,128 @@ class Action(StrEnum):
 
 S, R = Role.SENDER, Role.RECEIVER
 
-TRANSITIONS: dict[tuple[Step, Role, Action], Step] = {
+PARTNER_ROLES: tuple[Role, Role] = (Role.SENDER, Role.RECEIVER)
+
+
+@dataclass(frozen=True)
+class State:
+    step: Step = Step.APPOINTMENT
+    paused: bool = False
+
+
+@dataclass(frozen=True)
+class Outcome:
+    state: State
+    swap_roles: bool = False
+
+
+class FlowError(ImagoError):
+    """A refused action (`code`, `message`): the same shape as every refusal in the app."""
+
+
+# A stem, label or guidance line may be given for an action everywhere, for an action at one step,
+# or for one role's action at one step; the most specific one wins.
+Key = Action | tuple[Step, Action] | tuple[Step, Role, Action]
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One kind of dialogue: its rule table and everything its people read."""
+
+    key: str
+    name: str
+    summary: str
+    transitions: Mapping[tuple[Step, Role, Action], Step]
+    phases: tuple[tuple[str, str], ...]
+    phase_of: Mapping[Step, str]
+    step_labels: Mapping[Step, str]
+    # Per step (or per step and role): a line for the person acting and one for the one waiting.
+    guidance: Mapping[Step | tuple[Step, Role], tuple[str, str]]
+    labels: Mapping[Key, str]
+    verbs: Mapping[Action, str]
+    stems: Mapping[Key, tuple[str, ...]]
+    # Actions whose turn carries words the partner must receive; the others may be left blank.
+    text_required: frozenset[Action]
+    # Actions that may carry a time: a proposed or offered appointment, a time-out's return time.
+    time_allowed: frozenset[Action] = frozenset({Action.PROPOSE, Action.DECLINE, Action.TIMEOUT})
+    # What each role is called in this variant ("You are the sender: …").
+    you_are: Mapping[Role, str] = field(default_factory=dict)
+
+    # --- The rules --------------------------------------------------------------------------
+
+    def actors(self, step: Step) -> frozenset[Role]:
+        """The roles allowed to move the dialogue on from `step` (time-outs aside)."""
+        return frozenset(role for (s, role, _a) in self.transitions if s == step)
+
+    def allowed_actions(self, state: State, role: Role) -> list[Action]:
+        """What `role` may do now, in the table's order; a time-out is always last."""
+        if role not in PARTNER_ROLES or state.step == Step.ENDED:
+            return []
+        if state.paused:
+            return [Action.RESUME]
+        moves = [a for (s, r, a) in self.transitions if s == state.step and r == role]
+        return [*moves, Action.TIMEOUT]
+
+    def decide(self, state: State, role: str, action: str) -> Outcome:
+        """The outcome of `role` taking `action` in `state`, or FlowError if it is not allowed."""
+        try:
+            action = Action(action)
+        except ValueError:
+            raise FlowError("unknown_action", f"“{action}” is not a dialogue action.") from None
+        try:
+            role = Role(role)
+        except ValueError:
+            raise FlowError(
+                "observer", "Only the two partners can take dialogue actions."
+            ) from None
+        if role == Role.OBSERVER:
+            raise FlowError("observer", "You are observing: only the two partners can act.")
+        if state.step == Step.ENDED:
+            raise FlowError("ended", "This dialogue has ended.")
+        if action == Action.TIMEOUT:
+            if state.paused:
+                raise FlowError("paused", "The dialogue is already paused.")
+            return Outcome(State(state.step, paused=True))
+        if action == Action.RESUME:
+            if not state.paused:
+                raise FlowError("wrong_step", "The dialogue isn't paused.")
+            return Outcome(State(state.step, paused=False))
+        if state.paused:
+            raise FlowError("paused", "The dialogue is paused for a time-out. Resume it first.")
+        next_step = self.transitions.get((state.step, role, action))
+        if next_step is not None:
+            return Outcome(State(next_step), swap_roles=action == Action.SWAP)
+        if any(s == state.step and a == action for (s, _r, a) in self.transitions):
+            raise FlowError("not_your_turn", "It's your partner's move, not yours.")
+        raise FlowError(
+            "wrong_step",
+            f"That isn't possible now: the dialogue is at {self.step_labels[state.step]}.",
+        )
+
+    # --- What people see --------------------------------------------------------------------
+
+    def _pick(self, table: Mapping[Key, object], step: Step, role: Role, action: Action) -> object:
+        for key in ((step, role, action), (step, action), action):
+            if key in table:
+                return table[key]
+        raise KeyError(action)
+
+    def label(self, step: Step, role: Role, action: Action) -> str:
+        """The words on the button that takes `action` ("Send my mirror")."""
+        return self._pick(self.labels, step, role, action)
+
+    def stems_for(self, step: Step, role: Role, action: Action) -> tuple[str, ...]:
+        """Editable starters; the first prefills the text box. "{topic}" is the topic."""
+        return self._pick(self.stems, step, role, action)
+
+    def guidance_for(self, step: Step, role: Role) -> tuple[str, str]:
+        """(what to do if it is your move, what your partner is doing if not)."""
+        return self.guidance.get((step, role)) or self.guidance[step]
+
+
+# --- The standard Imago Dialogue ----------------------------------------------------------------
+
+STANDARD_TRANSITIONS: dict[tuple[Step, Role, Action], Step] = {
     # 0 appointment: the sender asks now or proposes a time; the receiver accepts or names a time.
     (Step.APPOINTMENT, S, Action.REQUEST): Step.APPOINTMENT_REPLY,
     (Step.APPOINTMENT, S, Action.PROPOSE): Step.APPOINTMENT_REPLY,
@@ -85,100 +209,14 @@ TRANSITIONS: dict[tuple[Step, Role, Action], Step] = {
     (Step.EMPATHY, R, Action.EMPATHIZE): Step.EMPATHY_CHECK,
     (Step.EMPATHY_CHECK, S, Action.CONFIRM): Step.CLOSE,
     (Step.EMPATHY_CHECK, S, Action.CORRECT): Step.EMPATHY,
-    # 6 close: either partner swaps roles (a new round on the same topic) or ends.
+    # 6 close: the sender opens and closes the dialogue, so only the sender ends it; either
+    # partner may swap roles for a new round on the same topic (the receiver asking to answer).
     (Step.CLOSE, S, Action.SWAP): Step.SEND,
     (Step.CLOSE, R, Action.SWAP): Step.SEND,
     (Step.CLOSE, S, Action.END): Step.ENDED,
-    (Step.CLOSE, R, Action.END): Step.ENDED,
 }
 
-# Actions whose turn carries words the partner must receive; the others may be left blank.
-TEXT_REQUIRED: frozenset[Action] = frozenset(
-    {
-        Action.REQUEST,
-        Action.PROPOSE,
-        Action.DECLINE,
-        Action.SEND,
-        Action.MIRROR,
-        Action.CORRECT,
-        Action.SUMMARIZE,
-        Action.VALIDATE,
-        Action.EMPATHIZE,
-    }
-)
-# Actions that may carry a time: a proposed or offered appointment, or a time-out's return time.
-TIME_ALLOWED: frozenset[Action] = frozenset({Action.PROPOSE, Action.DECLINE, Action.TIMEOUT})
-PARTNER_ROLES: tuple[Role, Role] = (Role.SENDER, Role.RECEIVER)
-
-
-@dataclass(frozen=True)
-class State:
-    step: Step = Step.APPOINTMENT
-    paused: bool = False
-
-
-@dataclass(frozen=True)
-class Outcome:
-    state: State
-    swap_roles: bool = False
-
-
-class FlowError(ImagoError):
-    """A refused action (`code`, `message`): the same shape as every refusal in the app."""
-
-
-def actors(step: Step) -> frozenset[Role]:
-    """The roles allowed to move the dialogue on from `step` (time-outs aside)."""
-    return frozenset(role for (s, role, _a) in TRANSITIONS if s == step)
-
-
-def allowed_actions(state: State, role: Role) -> list[Action]:
-    """What `role` may do now, in the table's order; a time-out is always last."""
-    if role not in PARTNER_ROLES or state.step == Step.ENDED:
-        return []
-    if state.paused:
-        return [Action.RESUME]
-    moves = [a for (s, r, a) in TRANSITIONS if s == state.step and r == role]
-    return [*moves, Action.TIMEOUT]
-
-
-def decide(state: State, role: str, action: str) -> Outcome:
-    """The outcome of `role` taking `action` in `state`, or FlowError if it is not allowed."""
-    try:
-        action = Action(action)
-    except ValueError:
-        raise FlowError("unknown_action", f"“{action}” is not a dialogue action.") from None
-    try:
-        role = Role(role)
-    except ValueError:
-        raise FlowError("observer", "Only the two partners can take dialogue actions.") from None
-    if role == Role.OBSERVER:
-        raise FlowError("observer", "You are observing: only the two partners can act.")
-    if state.step == Step.ENDED:
-        raise FlowError("ended", "This dialogue has ended.")
-    if action == Action.TIMEOUT:
-        if state.paused:
-            raise FlowError("paused", "The dialogue is already paused.")
-        return Outcome(State(state.step, paused=True))
-    if action == Action.RESUME:
-        if not state.paused:
-            raise FlowError("wrong_step", "The dialogue isn't paused.")
-        return Outcome(State(state.step, paused=False))
-    if state.paused:
-        raise FlowError("paused", "The dialogue is paused for a time-out. Resume it first.")
-    next_step = TRANSITIONS.get((state.step, role, action))
-    if next_step is not None:
-        return Outcome(State(next_step), swap_roles=action == Action.SWAP)
-    if any(s == state.step and a == action for (s, _r, a) in TRANSITIONS):
-        raise FlowError("not_your_turn", "It's your partner's move, not yours.")
-    raise FlowError(
-        "wrong_step", f"That isn't possible now: the dialogue is at {LABELS[state.step]}."
-    )
-
-
-# --- What the people see: labels, stems, guidance -----------------------------------------------
-
-PHASES: list[tuple[str, str]] = [
+STANDARD_PHASES: tuple[tuple[str, str], ...] = (
     ("appointment", "Appointment"),
     ("send", "Send"),
     ("mirror", "Mirror"),
@@ -186,9 +224,9 @@ PHASES: list[tuple[str, str]] = [
     ("validation", "Validation"),
     ("empathy", "Empathy"),
     ("close", "Close"),
-]
+)
 
-PHASE_OF: dict[Step, str] = {
+STANDARD_PHASE_OF: dict[Step, str] = {
     Step.APPOINTMENT: "appointment",
     Step.APPOINTMENT_REPLY: "appointment",
     Step.SEND: "send",
@@ -206,7 +244,7 @@ PHASE_OF: dict[Step, str] = {
     Step.ENDED: "close",
 }
 
-LABELS: dict[Step, str] = {
+STEP_LABELS: dict[Step, str] = {
     Step.APPOINTMENT: "the appointment",
     Step.APPOINTMENT_REPLY: "the appointment (waiting for an answer)",
     Step.SEND: "sending",
@@ -224,8 +262,7 @@ LABELS: dict[Step, str] = {
     Step.ENDED: "the end",
 }
 
-# One line for the person acting, and one for the person waiting ("what your partner is doing").
-GUIDANCE: dict[Step, tuple[str, str]] = {
+STANDARD_GUIDANCE: dict[Step | tuple[Step, Role], tuple[str, str]] = {
     Step.APPOINTMENT: (
         "Ask for time to talk about your topic — now, or at a time that suits you both.",
         "Your partner is asking for a time to talk.",
@@ -279,36 +316,53 @@ GUIDANCE: dict[Step, tuple[str, str]] = {
         "Your partner is checking the feelings you named.",
     ),
     Step.CLOSE: (
-        "The round is complete. Swap roles to answer on the same topic, or end the dialogue.",
-        "Your partner may swap roles or end the dialogue.",
+        "The round is complete.",
+        "The round is complete: either partner may swap roles, and the sender may end.",
+    ),
+    (Step.CLOSE, S): (
+        "The round is complete. Close it: thank your partner and end the dialogue — or offer "
+        "to swap roles so they can answer on the same topic.",
+        "Your partner may close the dialogue or offer to swap roles.",
+    ),
+    (Step.CLOSE, R): (
+        "The round is complete. If you’d like to answer, ask to swap roles; otherwise your "
+        "partner closes the dialogue.",
+        "Your partner may ask to swap roles and answer.",
     ),
     Step.ENDED: ("This dialogue has ended.", "This dialogue has ended."),
 }
 
-ACTION_LABELS: dict[Action, str] = {
+# The words on each button: it names what it does. Where a step needs other words, a
+# (step, action) or (step, role, action) key says so.
+STANDARD_LABELS: dict[Key, str] = {
     Action.REQUEST: "Ask to talk now",
     Action.PROPOSE: "Propose a time",
     Action.ACCEPT: "Yes, now is good",
     Action.DECLINE: "Not now — offer a time",
-    Action.SEND: "Send",
-    Action.MIRROR: "Mirror",
-    Action.CONFIRM: "Yes, you got it",
-    Action.CORRECT: "Correct",
-    Action.ASK_MORE: "Ask “is there more?”",
-    Action.MORE: "There is more",
+    Action.SEND: "Send my message",
+    Action.MIRROR: "Send my mirror",
+    Action.CONFIRM: "Yes, that’s it",
+    Action.CORRECT: "Not quite — send my correction",
+    Action.ASK_MORE: "Ask “Is there more?”",
+    Action.MORE: "There’s more",
     Action.DONE: "That’s all",
-    Action.SUMMARIZE: "Summarize",
-    Action.VALIDATE: "Validate",
-    Action.ACKNOWLEDGE: "Acknowledge",
-    Action.EMPATHIZE: "Empathize",
+    Action.SUMMARIZE: "Send my summary",
+    Action.VALIDATE: "I validate",
+    Action.ACKNOWLEDGE: "I feel understood",
+    Action.EMPATHIZE: "Send my empathy",
     Action.SWAP: "Swap roles",
     Action.END: "End the dialogue",
-    Action.TIMEOUT: "Time-out",
-    Action.RESUME: "Resume",
+    Action.TIMEOUT: "Call a time-out",
+    Action.RESUME: "Resume the dialogue",
+    (Step.SUMMARY_CHECK, Action.CONFIRM): "Yes, that’s all of it",
+    (Step.EMPATHY_CHECK, Action.CONFIRM): "Yes, that’s how I feel",
+    (Step.EMPATHY_CHECK, Action.CORRECT): "Not quite — correct the feelings",
+    (Step.CLOSE, S, Action.SWAP): "Offer to swap roles",
+    (Step.CLOSE, R, Action.SWAP): "Ask to swap roles and answer",
 }
 
 # How a past turn reads in the transcript ("Alice mirrored").
-ACTION_VERBS: dict[Action, str] = {
+STANDARD_VERBS: dict[Action, str] = {
     Action.REQUEST: "asked to talk",
     Action.PROPOSE: "proposed a time",
     Action.ACCEPT: "accepted",
@@ -330,7 +384,7 @@ ACTION_VERBS: dict[Action, str] = {
     Action.RESUME: "resumed",
 }
 
-FRUSTRATION_STEMS: list[str] = [
+FRUSTRATION_STEMS: tuple[str, ...] = (
     "What I'm concerned about is…",
     "When that happens I feel…",
     "And then I react by…",
@@ -338,30 +392,83 @@ FRUSTRATION_STEMS: list[str] = [
     "What I'm afraid of is…",
     "What this reminds me of from childhood is…",
     "What I desire is…",
-]
+)
 
-# Editable starters; the first one prefills the text box. "{topic}" is the dialogue's topic.
-STEMS: dict[Action, list[str]] = {
-    Action.REQUEST: ["I'd like to talk about {topic}. Is now a good time?"],
-    Action.PROPOSE: ["I'd like to talk about {topic}. Could we talk at ___?"],
-    Action.ACCEPT: ["Yes, I'm ready to hear you."],
-    Action.DECLINE: ["Not now — I can at ___."],
-    Action.SEND: ["What I'd like you to know is…", "When ___ happens, I feel…", *FRUSTRATION_STEMS],
-    Action.MIRROR: ["If I got it, you said… Did I get it?"],
-    Action.CONFIRM: ["Yes, you got it."],
-    Action.CORRECT: ["Almost — the part I want you to hear is…"],
-    Action.ASK_MORE: ["Is there more about that?"],
-    Action.MORE: ["Yes, there is more."],
-    Action.DONE: ["That's all for now."],
-    Action.SUMMARIZE: ["Let me see if I got it all… Did I get all of that?"],
-    Action.VALIDATE: [
+STANDARD_STEMS: dict[Key, tuple[str, ...]] = {
+    Action.REQUEST: ("I'd like to talk about {topic}. Is now a good time?",),
+    Action.PROPOSE: ("I'd like to talk about {topic}. Could we talk at ___?",),
+    Action.ACCEPT: ("Yes, I'm ready to hear you.",),
+    Action.DECLINE: ("Not now — I can at ___.",),
+    Action.SEND: ("What I'd like you to know is…", "When ___ happens, I feel…", *FRUSTRATION_STEMS),
+    Action.MIRROR: ("If I got it, you said… Did I get it?",),
+    Action.CONFIRM: ("Yes, you got it.",),
+    Action.CORRECT: ("Almost — the part I want you to hear is…",),
+    Action.ASK_MORE: ("Is there more about that?",),
+    Action.MORE: ("Yes, there is more.",),
+    Action.DONE: ("That's all for now.",),
+    Action.SUMMARIZE: ("Let me see if I got it all… Did I get all of that?",),
+    Action.VALIDATE: (
         "You make sense to me, because…",
         "That part makes sense; help me understand…",
-    ],
-    Action.ACKNOWLEDGE: ["Thank you for understanding."],
-    Action.EMPATHIZE: ["I imagine you might be feeling… Is that how you feel?"],
-    Action.SWAP: ["Thank you for listening. May I answer?"],
-    Action.END: ["Thank you for listening."],
-    Action.TIMEOUT: ["Ouch — I need a time-out."],
-    Action.RESUME: ["I'm ready to continue."],
+    ),
+    Action.ACKNOWLEDGE: ("Thank you for understanding.",),
+    Action.EMPATHIZE: ("I imagine you might be feeling… Is that how you feel?",),
+    Action.SWAP: ("Thank you for listening. Would you like to answer?",),
+    Action.END: ("Thank you for listening.",),
+    Action.TIMEOUT: ("Ouch — I need a time-out.",),
+    Action.RESUME: ("I'm ready to continue.",),
+    (Step.SUMMARY_CHECK, Action.CONFIRM): ("Yes, you got all of it.",),
+    (Step.SUMMARY_CHECK, Action.CORRECT): ("Almost — what's missing is…",),
+    (Step.EMPATHY_CHECK, Action.CONFIRM): ("Yes, that's how I feel.",),
+    (Step.EMPATHY_CHECK, Action.CORRECT): ("Not quite — what I feel is…",),
+    # The receiver, about to become the sender, asks to answer; the sender offers it.
+    (Step.CLOSE, R, Action.SWAP): ("Thank you for telling me this. May I answer now?",),
 }
+
+STANDARD = Variant(
+    key="standard",
+    name="Imago Dialogue",
+    summary="One topic, one voice at a time: the sender speaks, the receiver mirrors, "
+    "validates and empathizes.",
+    transitions=STANDARD_TRANSITIONS,
+    phases=STANDARD_PHASES,
+    phase_of=STANDARD_PHASE_OF,
+    step_labels=STEP_LABELS,
+    guidance=STANDARD_GUIDANCE,
+    labels=STANDARD_LABELS,
+    verbs=STANDARD_VERBS,
+    stems=STANDARD_STEMS,
+    text_required=frozenset(
+        {
+            Action.REQUEST,
+            Action.PROPOSE,
+            Action.DECLINE,
+            Action.SEND,
+            Action.MIRROR,
+            Action.CORRECT,
+            Action.SUMMARIZE,
+            Action.VALIDATE,
+            Action.EMPATHIZE,
+        }
+    ),
+    you_are={
+        Role.SENDER: "You are the sender: you speak, your partner listens.",
+        Role.RECEIVER: "You are the receiver: you listen and reflect.",
+        Role.OBSERVER: "You are observing this dialogue.",
+    },
+)
+
+VARIANTS: dict[str, Variant] = {variant.key: variant for variant in (STANDARD,)}
+DEFAULT_VARIANT = STANDARD.key
+
+
+VARIANT_CHOICES: list[tuple[str, str]] = [(key, variant.name) for key, variant in VARIANTS.items()]
+
+
+# The standard dialogue's rules, for callers that do not name a variant.
+TRANSITIONS = STANDARD.transitions
+TEXT_REQUIRED = STANDARD.text_required
+TIME_ALLOWED = STANDARD.time_allowed
+actors = STANDARD.actors
+allowed_actions = STANDARD.allowed_actions
+decide = STANDARD.decide

@@ -28,10 +28,14 @@ def _dt(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
-def turn_context(turn: dict[str, Any]) -> dict[str, Any]:
+def _variant(snapshot: dict[str, Any]) -> flow.Variant:
+    return flow.VARIANTS[snapshot["kind"]]
+
+
+def turn_context(turn: dict[str, Any], variant: flow.Variant) -> dict[str, Any]:
     return {
         **turn,
-        "verb": flow.ACTION_VERBS[flow.Action(turn["action"])],
+        "verb": variant.verbs[flow.Action(turn["action"])],
         "at_dt": _dt(turn["at"]),
         "created_dt": _dt(turn["created"]),
     }
@@ -58,9 +62,12 @@ OBSERVER_LINES: dict[str, str] = {
 TIMER_MINUTES = [1, 2, 3, 5, 10, 15]
 
 
-def observer_line(step: flow.Step, sender: str, receiver: str) -> str:
+def observer_line(
+    step: flow.Step, sender: str, receiver: str, variant: flow.Variant = flow.STANDARD
+) -> str:
     line = OBSERVER_LINES.get(step.value, "{sender} and {receiver} are at {label}.")
-    return line.format(sender=sender, receiver=receiver, label=flow.LABELS.get(step, step.value))
+    label = variant.step_labels.get(step, step.value)
+    return line.format(sender=sender, receiver=receiver, label=label)
 
 
 def _duration(seconds: int) -> str:
@@ -83,7 +90,7 @@ def coaching_context(item: dict[str, Any]) -> dict[str, Any]:
 
 
 def transcript_items(
-    turns: list[dict[str, Any]], coaching: list[dict[str, Any]]
+    turns: list[dict[str, Any]], coaching: list[dict[str, Any]], variant: flow.Variant
 ) -> list[dict[str, Any]]:
     """Turns in order, each coaching item right after the turn it followed."""
     items: list[dict[str, Any]] = []
@@ -91,14 +98,15 @@ def transcript_items(
     for turn in turns:
         while pending and pending[0]["after_seq"] < turn["seq"]:
             items.append(coaching_context(pending.pop(0)))
-        items.append(turn_context(turn))
+        items.append(turn_context(turn, variant))
     items.extend(coaching_context(item) for item in pending)
     return items
 
 
 def progress_context(snapshot: dict[str, Any]) -> list[dict[str, Any]]:
-    current = flow.PHASE_OF[flow.Step(snapshot["step"])]
-    keys = [key for key, _label in flow.PHASES]
+    variant = _variant(snapshot)
+    current = variant.phase_of[flow.Step(snapshot["step"])]
+    keys = [key for key, _label in variant.phases]
     done_before = keys.index(current)
     ended = snapshot["ended"]
     return [
@@ -108,13 +116,14 @@ def progress_context(snapshot: dict[str, Any]) -> list[dict[str, Any]]:
             "current": key == current and not ended,
             "done": index < done_before or ended,
         }
-        for index, (key, label) in enumerate(flow.PHASES)
+        for index, (key, label) in enumerate(variant.phases)
     ]
 
 
 def panel_context(
     snapshot: dict[str, Any], role: flow.Role, *, draft: str | None = None, error: str = ""
 ) -> dict[str, Any]:
+    variant = _variant(snapshot)
     step = flow.Step(snapshot["step"])
     state = flow.State(step, paused=snapshot["paused"])
     names = {
@@ -122,21 +131,23 @@ def panel_context(
         flow.Role.RECEIVER: snapshot["receiver"]["name"],
     }
     read_only = snapshot["read_only"]
-    allowed = [] if read_only else flow.allowed_actions(state, role)
+    allowed = [] if read_only else variant.allowed_actions(state, role)
     moves = [a for a in allowed if a not in (flow.Action.TIMEOUT, flow.Action.RESUME)]
     topic = snapshot["topic"]
     choices = [
         {
             "value": action.value,
-            "label": flow.ACTION_LABELS[action],
-            "stems": [stem.replace("{topic}", topic) for stem in flow.STEMS[action]],
-            "needs_text": action in flow.TEXT_REQUIRED,
-            "time": action in flow.TIME_ALLOWED,
+            "label": variant.label(step, role, action),
+            "stems": [
+                stem.replace("{topic}", topic) for stem in variant.stems_for(step, role, action)
+            ],
+            "needs_text": action in variant.text_required,
+            "time": action in variant.time_allowed,
         }
         for action in moves
     ]
-    movers = sorted(flow.actors(step))
-    acting, waiting = flow.GUIDANCE[step]
+    movers = sorted(variant.actors(step))
+    acting, waiting = variant.guidance_for(step, role)
     held = snapshot.get("held")
     observer = role == flow.Role.OBSERVER
     sender, receiver = names[flow.Role.SENDER], names[flow.Role.RECEIVER]
@@ -177,7 +188,7 @@ def panel_context(
         guidance = acting
     elif role == flow.Role.OBSERVER:
         who = " or ".join(names[m] for m in movers)
-        status, guidance = f"{who}’s move", observer_line(step, sender, receiver)
+        status, guidance = f"{who}’s move", observer_line(step, sender, receiver, variant)
     else:
         status = f"{names[movers[0]]}’s move" if movers else "Waiting"
         guidance = waiting
@@ -187,11 +198,7 @@ def panel_context(
         "status": status,
         "guidance": guidance,
         "role": role.value,
-        "you_are": {
-            flow.Role.SENDER: "You are the sender: you speak, your partner listens.",
-            flow.Role.RECEIVER: "You are the receiver: you listen and reflect.",
-            flow.Role.OBSERVER: "You are observing this dialogue.",
-        }[role],
+        "you_are": variant.you_are[role],
         "choices": choices,
         "any_time": any(choice["time"] for choice in choices),
         "first_needs_text": bool(choices) and choices[0]["needs_text"],
@@ -202,7 +209,9 @@ def panel_context(
         "paused_until_iso": snapshot["paused_until"],
         "can_timeout": flow.Action.TIMEOUT in allowed,
         "can_resume": flow.Action.RESUME in allowed,
-        "timeout_stem": flow.STEMS[flow.Action.TIMEOUT][0],
+        "timeout_stem": variant.stems_for(step, role, flow.Action.TIMEOUT)[0],
+        "timeout_label": variant.label(step, role, flow.Action.TIMEOUT),
+        "resume_label": variant.label(step, role, flow.Action.RESUME),
         # Fresh ids make a plain (no-JavaScript) form post idempotent against double submits.
         "msg_id": uuid.uuid4().hex,
         "timeout_msg_id": uuid.uuid4().hex,
@@ -232,7 +241,7 @@ def room_context(
 ) -> dict[str, Any]:
     return {
         "d": snapshot,
-        "turns": transcript_items(turns, list(coaching)),
+        "turns": transcript_items(turns, list(coaching), _variant(snapshot)),
         "observer": role == flow.Role.OBSERVER,
         "progress": progress_context(snapshot),
         "p": panel_context(snapshot, role, draft=draft, error=error),
@@ -240,9 +249,9 @@ def room_context(
     }
 
 
-def render_turn(turn: dict[str, Any], user_id: int) -> str:
+def render_turn(turn: dict[str, Any], variant: flow.Variant, user_id: int) -> str:
     return render_to_string(
-        "dialogue/room.html#turn", {"t": turn_context(turn), "viewer_id": user_id}
+        "dialogue/room.html#turn", {"t": turn_context(turn, variant), "viewer_id": user_id}
     )
 
 
@@ -263,9 +272,10 @@ def render_live(
     """The fragments a websocket frame carries: `turns` (one per turn given, with any coaching
     items given in their places), the panel and the step progress, rendered for this viewer."""
     panel = panel_context(snapshot, role)
+    variant = _variant(snapshot)
     rendered = [
-        render_coaching(item, role) if item.get("coaching") else render_turn(item, user_id)
-        for item in transcript_items(turns, list(coaching))
+        render_coaching(item, role) if item.get("coaching") else render_turn(item, variant, user_id)
+        for item in transcript_items(turns, list(coaching), variant)
     ]
     return {
         "turns": rendered,

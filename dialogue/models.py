@@ -48,6 +48,9 @@ class Dialogue(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     couple = models.ForeignKey(Couple, on_delete=models.CASCADE, related_name="dialogues")
     topic = models.CharField(max_length=200)
+    # Which dialogue this is, a key of flow.VARIANTS: its rules, steps and words all follow from
+    # it. No `choices` here: the variants live in flow.py, and adding one needs no migration.
+    kind = models.CharField(max_length=20, default=flow.DEFAULT_VARIANT)
     started_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
     )
@@ -103,12 +106,16 @@ class Dialogue(models.Model):
         return f"dialogue-{self.pk}"
 
     @property
+    def variant(self) -> flow.Variant:
+        return flow.VARIANTS[self.kind]
+
+    @property
     def state(self) -> flow.State:
         return flow.State(flow.Step(self.step), paused=self.paused)
 
     @property
     def step_label(self) -> str:
-        return flow.LABELS[flow.Step(self.step)]
+        return self.variant.step_labels[flow.Step(self.step)]
 
     @property
     def is_ended(self) -> bool:

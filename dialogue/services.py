@@ -62,6 +62,7 @@ def dialogue_snapshot(*, dialogue: Dialogue) -> dict[str, Any]:
     return {
         "id": str(dialogue.pk),
         "topic": dialogue.topic,
+        "kind": dialogue.kind,
         "step": dialogue.step,
         "paused": dialogue.paused,
         "paused_until": _iso(dialogue.paused_until),
@@ -177,10 +178,10 @@ def _notify_partner_waiting(*, dialogue: Dialogue, by: User, partner: User) -> N
     )
 
 
-def _check_time(action: flow.Action, at: datetime | None) -> None:
+def _check_time(variant: flow.Variant, action: flow.Action, at: datetime | None) -> None:
     if at is None:
         return
-    if action not in flow.TIME_ALLOWED:
+    if action not in variant.time_allowed:
         raise DialogueError(
             "bad_time", "Only a proposed time, an offered time or a time-out can carry a time."
         )
@@ -195,7 +196,7 @@ def _check_time(action: flow.Action, at: datetime | None) -> None:
 
 def _refusal(error: flow.FlowError, dialogue: Dialogue) -> DialogueError:
     if error.code == "not_your_turn":
-        movers = flow.actors(dialogue.state.step)
+        movers = dialogue.variant.actors(dialogue.state.step)
         if len(movers) == 1:
             mover = dialogue.sender if flow.Role.SENDER in movers else dialogue.receiver
             return DialogueError("not_your_turn", f"It's {mover.display_name}'s move now.")
@@ -279,13 +280,13 @@ def turn_submit(
                 "Here is where the dialogue is now; your words are still in the box.",
             )
         try:
-            outcome = flow.decide(dialogue.state, role, action)
+            outcome = dialogue.variant.decide(dialogue.state, role, action)
         except flow.FlowError as error:
             raise _refusal(error, dialogue) from None
         action = flow.Action(action)
-        if action in flow.TEXT_REQUIRED and not text:
+        if action in dialogue.variant.text_required and not text:
             raise DialogueError("text_required", "Please write something before sending.")
-        _check_time(action, at)
+        _check_time(dialogue.variant, action, at)
 
         now = timezone.now()
         turn = Turn.objects.create(

@@ -161,7 +161,7 @@ def dialogue_transcript(request: HttpRequest, pk: object) -> HttpResponse:
         "dialogue/transcript.html",
         {
             "d": state["dialogue"],
-            "turns": transcript_items(state["turns"], state["coaching"]),
+            "turns": transcript_items(state["turns"], state["coaching"], dialogue.variant),
             "turn_count": len(state["turns"]),
             "viewer_id": request.user.pk,
             "started": dialogue.created_at,

@@ -168,6 +168,7 @@
     lastSeq = frame.dialogue.last_seq;
     progress.innerHTML = frame.html.progress;
     renderPanel(frame.html.panel);
+    showLatest();
     // An action sent just before a drop: resend it with the same id. The server applies it
     // once, or answers with the original result if it already had it.
     var waiting = pending();
@@ -224,6 +225,17 @@
     renderPanel(frame.html.panel);
     typingEl.textContent = "";
     announcer.textContent = added.textContent.replace(/\s+/g, " ").trim();
+    showLatest();
+  }
+
+  // On a phone the panel sticks to the bottom of the screen (dialogue.css): scroll so that the
+  // latest turn sits just above it rather than behind it.
+  function showLatest() {
+    var last = transcript.lastElementChild;
+    var box = panel.querySelector("section.panel");
+    if (!last || !box) return;
+    var hidden = last.getBoundingClientRect().bottom - (window.innerHeight - box.offsetHeight) + 8;
+    if (hidden > 0) window.scrollBy(0, hidden);
   }
 
   function applyError(frame) {
@@ -312,7 +324,11 @@
     var button = panel.querySelector("#turn-submit");
     if (!button) return;
     button.disabled = on;
-    button.textContent = on ? (socket ? "Sending…" : "Will send when reconnected…") : "Send";
+    var form = panel.querySelector("#turn-form");
+    var choice = form && chosen(form);
+    button.textContent = on
+      ? (socket ? "Sending…" : "Will send when reconnected…")
+      : (choice && choice.dataset.label) || button.textContent;
   }
 
   function chosen(form) {
@@ -329,6 +345,9 @@
     form.querySelectorAll(".stems").forEach(function (list) {
       list.hidden = list.dataset.for !== choice.value;
     });
+    // The button names the chosen action ("Send my mirror", "Yes, that's it").
+    var button = form.querySelector("#turn-submit");
+    if (button && choice.dataset.label) button.textContent = choice.dataset.label;
     var time = form.querySelector("[data-time-field]");
     if (time) time.hidden = choice.dataset.time !== "1";
     var optional = form.querySelector('label[for="turn-text"] .muted');
@@ -472,5 +491,6 @@
   // The server-rendered panel is live at once: words typed before the socket catches up are
   // saved as a draft and survive the first re-render.
   wirePanel();
+  showLatest();
   connect();
 })();

@@ -3,24 +3,29 @@
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from django.db import connection
 from playwright.sync_api import Page, expect
 
 from couples.models import Couple, User
 from dialogue.models import Dialogue, Turn
+from dialogue.services import dialogue_start, turn_submit
 
 pytestmark = pytest.mark.browser
 
 
-def _act(page: Page, text: str | None, choice: str | None = None) -> None:
-    """Take this partner's move: pick an option if there are several, write, send."""
+def _act(page: Page, button: str, text: str | None = None) -> None:
+    """Take this partner's move: pick it if there are several, write, and press the button that
+    names it."""
     expect(page.get_by_role("heading", name=re.compile("^Your move"))).to_be_visible()
-    if choice:
-        page.get_by_role("radio", name=choice).check()
+    radio = page.get_by_role("radio", name=button, exact=True)
+    if radio.count():
+        radio.check()
     if text is not None:
         page.get_by_label(re.compile("^Your words")).fill(text)
-    page.get_by_role("button", name="Send", exact=True).click()
+    page.get_by_role("button", name=button, exact=True).click()
 
 
 def _sees(page: Page, text: str) -> None:
@@ -49,16 +54,16 @@ def test_partners_hold_a_whole_round_live_and_a_reload_loses_nothing(
     expect(b.get_by_test_id("guidance")).to_have_text("Your partner is asking for a time to talk.")
     expect(a.locator("#presence")).to_have_text("Bob here now")
 
-    _act(a, None)  # the starter as it is
+    _act(a, "Ask to talk now")  # the starter as it is
     _sees(b, "Is now a good time?")
     expect(b.locator("#announcer")).to_contain_text("Alice asked to talk")
-    _act(b, None, "Yes, now is good")
+    _act(b, "Yes, now is good")
     _sees(a, "Yes, I'm ready to hear you.")
-    _act(a, "When the dishes pile up, I feel alone.")
+    _act(a, "Send my message", "When the dishes pile up, I feel alone.")
     _sees(b, "When the dishes pile up, I feel alone.")
-    _act(b, "If I got it, you feel annoyed. Did I get it?")
+    _act(b, "Send my mirror", "If I got it, you feel annoyed. Did I get it?")
     _sees(a, "you feel annoyed")
-    _act(a, "Almost — the part I want you to hear is alone.", "Correct")
+    _act(a, "Not quite — send my correction", "Almost — the part I want you to hear is alone.")
     _sees(b, "the part I want you to hear is alone")
 
     # Bob starts typing his mirror, and his page reloads: his words and every turn survive.
@@ -70,22 +75,27 @@ def test_partners_hold_a_whole_round_live_and_a_reload_loses_nothing(
     expect(b.get_by_label(re.compile("^Your words"))).to_have_value(
         "You feel alone when the dishes"
     )
-    _act(b, "You feel alone when the dishes pile up. Did I get it?")
+    _act(b, "Send my mirror", "You feel alone when the dishes pile up. Did I get it?")
     _sees(a, "You feel alone when the dishes pile up.")
 
-    _act(a, None, "Yes, you got it")
-    _act(b, None)  # "Is there more about that?"
-    _act(a, None, "That’s all")
-    _act(b, "You feel alone with the dishes. Did I get all of that?")
-    _act(a, None, "Yes, you got it")
-    _act(b, "You make sense to me, because you grew up doing chores alone.")
-    _act(a, "Thank you.")
-    _act(b, "I imagine you might be feeling lonely. Is that how you feel?")
-    _act(a, None, "Yes, you got it")
+    _act(a, "Yes, that’s it")
+    _act(b, "Ask “Is there more?”")
+    _act(a, "That’s all")
+    _act(b, "Send my summary", "You feel alone with the dishes. Did I get all of that?")
+    _act(a, "Yes, that’s all of it")
+    _act(b, "I validate", "You make sense to me, because you grew up doing chores alone.")
+    _act(a, "I feel understood", "Thank you.")
+    _act(b, "Send my empathy", "I imagine you might be feeling lonely. Is that how you feel?")
+    _act(a, "Yes, that’s how I feel")
     expect(a.locator("#progress [aria-current=step]")).to_have_text("Close")
     _sees(b, "confirmed")
 
-    _act(b, None, "Swap roles")
+    # The receiver may ask to answer, not end: the sender closes the dialogue.
+    expect(b.get_by_role("radio", name="End the dialogue")).to_have_count(0)
+    expect(b.get_by_label(re.compile("^Your words"))).to_have_value(
+        "Thank you for telling me this. May I answer now?"
+    )
+    _act(b, "Ask to swap roles and answer")
     expect(b.locator(".you-are")).to_contain_text("You are the sender")
     expect(a.locator(".you-are")).to_contain_text("You are the receiver")
     expect(a.locator("#transcript li.turn")).to_have_count(16)
@@ -125,3 +135,58 @@ def test_a_time_out_pauses_both_screens_keeps_the_words_and_resumes_by_keyboard(
     expect(a.get_by_label(re.compile("^Your words"))).to_have_value(words)
     a.get_by_label(re.compile("^Your words")).press("Control+Enter")
     expect(b.locator("#transcript")).to_contain_text("and about trust")
+
+
+def _take_turns(dialogue: Dialogue, script: list[tuple[User, str]], first: int = 1) -> None:
+    """Take turns through the service, in a thread of their own: this one runs Playwright's event
+    loop, where the service's after-commit broadcast cannot run."""
+
+    def run() -> None:
+        try:
+            for number, (user, action) in enumerate(script, start=first):
+                turn_submit(
+                    dialogue_id=dialogue.pk, user=user, action=action,
+                    text=f"Words number {number}.", client_msg_id=f"m{number}",
+                )  # fmt: skip
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(run).result()
+
+
+def test_on_a_phone_the_your_move_panel_stays_in_view_under_the_latest_of_100_turns(
+    logged_in_page, couple: Couple, alice: User, bob: User
+) -> None:
+    dialogue = dialogue_start(couple=couple, user=alice, topic="the dishes")
+    script = [(alice, "request"), (bob, "accept"), (alice, "send"), (bob, "mirror")]
+    script += [(alice, "correct"), (bob, "mirror")] * 48
+    _take_turns(dialogue, script)
+    assert Turn.objects.count() == 100
+
+    a = logged_in_page(alice)
+    a.set_viewport_size({"width": 360, "height": 740})
+    a.goto(f"/dialogues/{dialogue.pk}/")
+    expect(a.locator("#connection")).to_have_text("Live")
+    expect(a.locator("#transcript li.turn")).to_have_count(100)
+    expect(a.get_by_role("heading", name=re.compile("^Your move"))).to_be_in_viewport()
+    expect(a.get_by_label(re.compile("^Your words"))).to_be_in_viewport()
+    expect(a.get_by_role("button", name="Yes, that’s it")).to_be_in_viewport(ratio=1)
+    latest = a.locator("#turn-100")
+    expect(latest).to_be_in_viewport(ratio=1)
+    panel_top = a.locator("#panel section.panel").bounding_box()["y"]
+    latest_box = latest.bounding_box()
+    assert latest_box["y"] + latest_box["height"] <= panel_top
+    assert a.evaluate("document.documentElement.scrollWidth") <= 360
+
+    # Bob's next mirror arrives: it too lands in view above the panel.
+    _take_turns(dialogue, [(alice, "correct")], first=101)
+    b = logged_in_page(bob)
+    b.set_viewport_size({"width": 360, "height": 740})
+    b.goto(f"/dialogues/{dialogue.pk}/")
+    expect(b.locator("#connection")).to_have_text("Live")
+    expect(b.locator("#turn-101")).to_be_in_viewport(ratio=1)
+    b.get_by_label(re.compile("^Your words")).fill("Words number 102.")
+    b.get_by_role("button", name="Send my mirror").click()
+    expect(a.locator("#turn-102")).to_be_in_viewport(ratio=1)
+    expect(a.get_by_role("button", name="Yes, that’s it")).to_be_in_viewport(ratio=1)

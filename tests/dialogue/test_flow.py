@@ -1,5 +1,7 @@
-"""Every (state, role, action) either moves the dialogue to the step imago.md names, or is refused
-with a reason — checked against a table written out here independently of flow.TRANSITIONS."""
+"""The standard dialogue's rule book, written out literally (as in docs/protocol.md), and decide()
+checked against it: every row moves to the step it names; the same action by the other partner is
+"not your turn"; anything else a partner tries is "wrong step"; observers never act; an ended
+dialogue accepts nothing; a paused one accepts only resume."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import itertools
 import pytest
 
 from dialogue.flow import (
+    STANDARD,
     TEXT_REQUIRED,
     Action,
     FlowError,
@@ -20,7 +23,9 @@ from dialogue.flow import (
 )
 
 A = Action
-EXPECTED: dict[tuple[str, str, str], tuple[str, bool]] = {
+
+# (step, who, action) -> (next step, roles swap). The whole table of the standard dialogue.
+RULE_BOOK: dict[tuple[str, str, str], tuple[str, bool]] = {
     ("appointment", "sender", "request"): ("appointment_reply", False),
     ("appointment", "sender", "propose"): ("appointment_reply", False),
     ("appointment_reply", "receiver", "accept"): ("send", False),
@@ -43,63 +48,111 @@ EXPECTED: dict[tuple[str, str, str], tuple[str, bool]] = {
     ("close", "sender", "swap"): ("send", True),
     ("close", "receiver", "swap"): ("send", True),
     ("close", "sender", "end"): ("ended", False),
-    ("close", "receiver", "end"): ("ended", False),
 }
 
-ALL = list(itertools.product(Step, (False, True), Role, Action))
+# The same moves tried by the partner whose move it is not.
+NOT_YOUR_TURN: list[tuple[str, str, str]] = [
+    ("appointment", "receiver", "request"),
+    ("appointment", "receiver", "propose"),
+    ("appointment_reply", "sender", "accept"),
+    ("appointment_reply", "sender", "decline"),
+    ("send", "receiver", "send"),
+    ("mirror", "sender", "mirror"),
+    ("check", "receiver", "confirm"),
+    ("check", "receiver", "correct"),
+    ("more", "sender", "ask_more"),
+    ("more_answer", "receiver", "more"),
+    ("more_answer", "receiver", "done"),
+    ("summary", "sender", "summarize"),
+    ("summary_check", "receiver", "confirm"),
+    ("summary_check", "receiver", "correct"),
+    ("validation", "sender", "validate"),
+    ("validation_ack", "receiver", "acknowledge"),
+    ("empathy", "sender", "empathize"),
+    ("empathy_check", "receiver", "confirm"),
+    ("empathy_check", "receiver", "correct"),
+    # The sender opens and closes: the receiver may ask to swap, not end.
+    ("close", "receiver", "end"),
+]
+
+PARTNERS = ("sender", "receiver")
+MOVES = [a.value for a in Action if a not in (A.TIMEOUT, A.RESUME)]
+LIVE_STEPS = [s.value for s in Step if s != Step.ENDED]
+WRONG_STEP = [
+    (step, role, action)
+    for step, role, action in itertools.product(LIVE_STEPS, PARTNERS, MOVES)
+    if (step, role, action) not in RULE_BOOK and (step, role, action) not in NOT_YOUR_TURN
+]
 
 
-def _expected_refusal(step: Step, paused: bool, role: Role, action: Action) -> str | None:
-    if role == Role.OBSERVER:
-        return "observer"
-    if step == Step.ENDED:
-        return "ended"
-    if action == Action.TIMEOUT:
-        return "paused" if paused else None
-    if action == Action.RESUME:
-        return None if paused else "wrong_step"
-    if paused:
-        return "paused"
-    if (step, role, action) in EXPECTED:
-        return None
-    if any((step, other, action) in EXPECTED for other in Role):
-        return "not_your_turn"
-    return "wrong_step"
+def _refusal(state: State, role: str, action: str) -> str:
+    with pytest.raises(FlowError) as caught:
+        decide(state, role, action)
+    assert caught.value.message
+    return caught.value.code
 
 
-@pytest.mark.parametrize(("step", "paused", "role", "action"), ALL)
-def test_every_state_role_and_action_moves_to_the_right_step_or_is_refused(
-    step: Step, paused: bool, role: Role, action: Action
+@pytest.mark.parametrize(("step", "role", "action"), list(RULE_BOOK))
+def test_each_row_of_the_rule_book_moves_to_the_step_it_names(
+    step: str, role: str, action: str
 ) -> None:
-    refusal = _expected_refusal(step, paused, role, action)
-    if refusal is not None:
-        with pytest.raises(FlowError) as caught:
-            decide(State(step, paused), role, action)
-        assert caught.value.code == refusal
-        assert caught.value.message
-        return
-    outcome = decide(State(step, paused), role, action)
-    if action == Action.TIMEOUT:
-        assert outcome.state == State(step, paused=True)
-    elif action == Action.RESUME:
-        assert outcome.state == State(step, paused=False)
-    else:
-        next_step, swaps = EXPECTED[(step, role, action)]
-        assert outcome.state == State(Step(next_step), paused=False)
-        assert outcome.swap_roles is swaps
+    next_step, swaps = RULE_BOOK[(step, role, action)]
+    outcome = decide(State(Step(step)), role, action)
+    assert outcome.state == State(Step(next_step))
+    assert outcome.swap_roles is swaps
 
 
-def test_allowed_actions_offer_exactly_what_decide_accepts() -> None:
-    for step, paused, role in itertools.product(Step, (False, True), Role):
-        offered = set(allowed_actions(State(step, paused), role))
-        accepted = set()
-        for action in Action:
-            try:
-                decide(State(step, paused), role, action)
-            except FlowError:
-                continue
-            accepted.add(action)
-        assert offered == accepted, (step, paused, role)
+@pytest.mark.parametrize(("step", "role", "action"), NOT_YOUR_TURN)
+def test_the_other_partners_move_is_refused_as_not_your_turn(
+    step: str, role: str, action: str
+) -> None:
+    assert _refusal(State(Step(step)), role, action) == "not_your_turn"
+
+
+@pytest.mark.parametrize(("step", "role", "action"), WRONG_STEP)
+def test_a_move_the_step_does_not_have_is_refused_as_wrong_step(
+    step: str, role: str, action: str
+) -> None:
+    assert _refusal(State(Step(step)), role, action) == "wrong_step"
+
+
+@pytest.mark.parametrize("step", LIVE_STEPS)
+def test_either_partner_may_call_a_time_out_and_either_may_resume_at_the_same_step(
+    step: str,
+) -> None:
+    for caller, resumer in itertools.product(PARTNERS, PARTNERS):
+        paused = decide(State(Step(step)), caller, "timeout").state
+        assert paused == State(Step(step), paused=True)
+        assert decide(paused, resumer, "resume").state == State(Step(step))
+
+
+@pytest.mark.parametrize("step", LIVE_STEPS)
+def test_while_paused_only_resume_is_accepted(step: str) -> None:
+    paused = State(Step(step), paused=True)
+    for role, action in itertools.product(PARTNERS, MOVES):
+        assert _refusal(paused, role, action) == "paused"
+    assert _refusal(paused, "sender", "timeout") == "paused"
+    assert _refusal(State(Step(step)), "receiver", "resume") == "wrong_step"
+
+
+def test_an_observer_is_refused_everything_everywhere() -> None:
+    for step, paused, action in itertools.product(Step, (False, True), Action):
+        assert _refusal(State(step, paused), "observer", action) == "observer"
+
+
+def test_an_ended_dialogue_accepts_nothing() -> None:
+    for paused, role, action in itertools.product((False, True), PARTNERS, Action):
+        assert _refusal(State(Step.ENDED, paused), role, action) == "ended"
+
+
+def test_allowed_actions_offer_exactly_the_rule_books_moves_and_a_time_out() -> None:
+    for step, role in itertools.product(LIVE_STEPS, PARTNERS):
+        offered = [a.value for a in allowed_actions(State(Step(step)), Role(role))]
+        rows = [a for (s, r, a) in RULE_BOOK if s == step and r == role]
+        assert offered == [*rows, "timeout"], (step, role)
+        assert allowed_actions(State(Step(step), paused=True), Role(role)) == [A.RESUME]
+    assert allowed_actions(State(Step.ENDED), Role.SENDER) == []
+    assert allowed_actions(State(Step.SEND), Role.OBSERVER) == []
 
 
 def test_only_one_partner_acts_at_each_step_except_the_close() -> None:
@@ -109,12 +162,8 @@ def test_only_one_partner_acts_at_each_step_except_the_close() -> None:
 
 
 def test_an_unknown_action_or_role_is_refused_by_name() -> None:
-    with pytest.raises(FlowError) as caught:
-        decide(State(), "sender", "shout")
-    assert caught.value.code == "unknown_action"
-    with pytest.raises(FlowError) as caught:
-        decide(State(), "therapist", "request")
-    assert caught.value.code == "observer"
+    assert _refusal(State(), "sender", "shout") == "unknown_action"
+    assert _refusal(State(), "therapist", "request") == "observer"
 
 
 def test_the_words_that_matter_need_text_and_the_rest_may_be_blank() -> None:
@@ -124,7 +173,7 @@ def test_the_words_that_matter_need_text_and_the_rest_may_be_blank() -> None:
     }  # fmt: skip
 
 
-def test_a_full_round_with_a_correction_and_more_then_a_swap_reads_like_imago_md() -> None:
+def test_a_full_round_with_a_correction_and_more_then_a_swap_reads_like_the_method() -> None:
     script = [
         ("sender", A.REQUEST), ("receiver", A.ACCEPT), ("sender", A.SEND),
         ("receiver", A.MIRROR), ("sender", A.CORRECT), ("receiver", A.MIRROR),
@@ -141,3 +190,42 @@ def test_a_full_round_with_a_correction_and_more_then_a_swap_reads_like_imago_md
         state = outcome.state
     assert state == State(Step.SEND)
     assert outcome.swap_roles
+
+
+# --- What people read at each step --------------------------------------------------------------
+
+
+def test_every_button_names_its_action() -> None:
+    S, R = Role.SENDER, Role.RECEIVER
+    assert STANDARD.label(Step.SEND, S, A.SEND) == "Send my message"
+    assert STANDARD.label(Step.MIRROR, R, A.MIRROR) == "Send my mirror"
+    assert STANDARD.label(Step.CHECK, S, A.CONFIRM) == "Yes, that’s it"
+    assert STANDARD.label(Step.MORE_ANSWER, S, A.MORE) == "There’s more"
+    assert STANDARD.label(Step.VALIDATION, R, A.VALIDATE) == "I validate"
+    assert STANDARD.label(Step.EMPATHY, R, A.EMPATHIZE) == "Send my empathy"
+    assert STANDARD.label(Step.EMPATHY_CHECK, S, A.CONFIRM) == "Yes, that’s how I feel"
+    for step, role, action in STANDARD.transitions:
+        assert STANDARD.label(step, role, action) != "Send", (step, action)
+
+
+def test_the_empathy_correction_speaks_of_feelings_not_of_the_message() -> None:
+    assert STANDARD.stems_for(Step.EMPATHY_CHECK, Role.SENDER, A.CORRECT) == (
+        "Not quite — what I feel is…",
+    )
+    assert STANDARD.stems_for(Step.CHECK, Role.SENDER, A.CORRECT) == (
+        "Almost — the part I want you to hear is…",
+    )
+
+
+def test_the_swap_starter_asks_to_answer_only_for_the_receiver_who_becomes_the_sender() -> None:
+    (receiver_stem,) = STANDARD.stems_for(Step.CLOSE, Role.RECEIVER, A.SWAP)
+    (sender_stem,) = STANDARD.stems_for(Step.CLOSE, Role.SENDER, A.SWAP)
+    assert receiver_stem == "Thank you for telling me this. May I answer now?"
+    assert sender_stem == "Thank you for listening. Would you like to answer?"
+
+
+def test_at_the_close_the_receiver_is_told_the_sender_closes() -> None:
+    acting, _waiting = STANDARD.guidance_for(Step.CLOSE, Role.RECEIVER)
+    assert "your partner closes the dialogue" in acting
+    assert allowed_actions(State(Step.CLOSE), Role.RECEIVER) == [A.SWAP, A.TIMEOUT]
+    assert allowed_actions(State(Step.CLOSE), Role.SENDER) == [A.SWAP, A.END, A.TIMEOUT]

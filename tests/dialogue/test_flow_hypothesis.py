@@ -1,78 +1,138 @@
-"""No sequence of actions, by anyone, reaches an invalid state or lets the wrong person act."""
+"""No sequence of actions, by anyone, breaks what the server promises: turns numbered without
+gaps, one turn per accepted action (and none for a replay), roles swapping only at a swap,
+nothing but resume accepted while paused, and a round closing only after empathy is confirmed.
+Checked on the database the service writes, through `turn_submit`, not on a copy of the rules."""
 
 from __future__ import annotations
 
-from hypothesis import settings
+import uuid
+
+import pytest
+from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
-from dialogue.flow import TRANSITIONS, Action, FlowError, Role, State, Step, decide
+from couples.models import User
+from dialogue.flow import Action, Step
+from dialogue.models import Dialogue, Turn
+from dialogue.services import DialogueError, dialogue_start, turn_submit
 
-from .test_flow import EXPECTED
+from ..conftest import make_user, pair
 
-PEOPLE = ("alice", "bob", "carol")
+PEOPLE = ("first", "second", "outsider")
+TEXTS = st.sampled_from(["", "Some words.", "  "])
 
 
-class DialogueMachine(RuleBasedStateMachine):
-    """Alice starts as sender, Bob as receiver; Carol observes. Anyone tries anything."""
+class ServerMachine(RuleBasedStateMachine):
+    """A fresh couple and dialogue per example; anyone tries anything, through the service."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.state = State()
-        self.roles = {"alice": Role.SENDER, "bob": Role.RECEIVER, "carol": Role.OBSERVER}
-        self.round = 1
-        self.last_accepted: tuple[Step, Action] | None = None
-        self.empathy_confirmed_this_round = False
+        tag = uuid.uuid4().hex[:8]
+        self.people: dict[str, User] = {
+            name: make_user(f"{name}-{tag}@example.com", name.title()) for name in PEOPLE
+        }
+        pair(self.people["first"], self.people["second"])
+        self.dialogue = dialogue_start(
+            couple=self.people["first"].memberships.get().couple,
+            user=self.people["first"],
+            topic="the dishes",
+        )
+        self.accepted = 0
+        self.last_accepted: tuple[User, str] | None = None
 
-    @rule(person=st.sampled_from(PEOPLE), action=st.sampled_from(list(Action)))
-    def act(self, person: str, action: Action) -> None:
-        role = self.roles[person]
-        before = self.state
+    def _fresh(self) -> Dialogue:
+        return Dialogue.objects.get(pk=self.dialogue.pk)
+
+    def _try(self, person: str, action: str, text: str, msg_id: str | None = None) -> None:
+        before = self._fresh()
+        user = self.people[person]
+        msg_id = msg_id or uuid.uuid4().hex
         try:
-            outcome = decide(before, role, action)
-        except FlowError as refused:
-            assert refused.code in {
-                "observer", "ended", "paused", "not_your_turn", "wrong_step", "unknown_action",
-            }  # fmt: skip
+            result = turn_submit(
+                dialogue_id=before.pk, user=user, action=action, text=text, client_msg_id=msg_id
+            )
+        except DialogueError:
+            after = self._fresh()
+            # A refusal changes nothing.
+            assert (after.step, after.paused, after.last_seq, after.sender_id) == (
+                before.step, before.paused, before.last_seq, before.sender_id,
+            )  # fmt: skip
             return
-        # Whoever was allowed to act is a partner, and the table (or a pause) named their role.
-        assert role in (Role.SENDER, Role.RECEIVER)
-        if action not in (Action.TIMEOUT, Action.RESUME):
-            assert not before.paused
-            # Checked against the table written out by hand in test_flow, not flow's own.
-            assert (before.step.value, role.value, action.value) in EXPECTED
-            if before.step == Step.EMPATHY_CHECK and action == Action.CONFIRM:
-                self.empathy_confirmed_this_round = True
-        else:
-            assert outcome.state.step == before.step
-        self.state = outcome.state
-        self.last_accepted = (before.step, action)
-        if outcome.swap_roles:
-            self.roles["alice"], self.roles["bob"] = self.roles["bob"], self.roles["alice"]
-            self.round += 1
-            self.empathy_confirmed_this_round = False
+        after = self._fresh()
+        if result.replayed:
+            assert after.last_seq == before.last_seq
+            return
+        self.accepted += 1
+        self.last_accepted = (user, msg_id)
+        # Only the two partners act.
+        assert user.pk in (before.sender_id, before.receiver_id)
+        # Nothing but a resume is accepted while paused.
+        if before.paused:
+            assert action == Action.RESUME
+        # Roles swap at a swap, and only then.
+        swapped = (after.sender_id, after.receiver_id) == (before.receiver_id, before.sender_id)
+        assert swapped == (action == Action.SWAP)
+        if not swapped:
+            assert (after.sender_id, after.receiver_id) == (before.sender_id, before.receiver_id)
+
+    @rule(person=st.sampled_from(PEOPLE), action=st.sampled_from(list(Action)), text=TEXTS)
+    def anyone_tries_anything(self, person: str, action: Action, text: str) -> None:
+        self._try(person, action.value, text)
 
     @rule(data=st.data())
-    def a_partner_takes_a_move_the_table_offers(self, data: st.DataObject) -> None:
+    def a_partner_takes_a_move_the_rules_offer(self, data: st.DataObject) -> None:
         # Purely random actions rarely get past the first steps; this walks deep into rounds.
-        moves = [(r, a) for (s, r, a) in TRANSITIONS if s == self.state.step]
-        if self.state.paused or not moves:
-            moves = [(Role.SENDER, Action.RESUME), (Role.RECEIVER, Action.TIMEOUT)]
+        dialogue = self._fresh()
+        moves = [(r, a) for (s, r, a) in dialogue.variant.transitions if s == dialogue.step]
+        if dialogue.paused or not moves:
+            moves = [("sender", Action.RESUME), ("receiver", Action.TIMEOUT)]
         role, action = data.draw(st.sampled_from(moves))
-        person = next(p for p, r in self.roles.items() if r == role)
-        self.act(person, action)
+        user = dialogue.sender if role == "sender" else dialogue.receiver
+        person = next(name for name, each in self.people.items() if each.pk == user.pk)
+        self._try(person, action.value, "Words for this step.")
+
+    @rule()
+    def the_last_accepted_message_is_sent_again(self) -> None:
+        if self.last_accepted is None:
+            return
+        user, msg_id = self.last_accepted
+        person = next(name for name, each in self.people.items() if each.pk == user.pk)
+        self._try(person, "send", "A resend", msg_id=msg_id)
 
     @invariant()
-    def state_is_valid(self) -> None:
-        assert isinstance(self.state.step, Step)
-        assert not (self.state.paused and self.state.step == Step.ENDED)
-        assert sorted(self.roles.values()) == sorted(Role)
+    def turns_are_numbered_without_gaps_one_per_accepted_action(self) -> None:
+        seqs = list(
+            Turn.objects.filter(dialogue=self.dialogue.pk)
+            .order_by("seq")
+            .values_list("seq", flat=True)
+        )
+        assert seqs == list(range(1, self.accepted + 1))
+        assert self._fresh().last_seq == self.accepted
 
     @invariant()
     def a_round_closes_only_after_empathy_is_confirmed(self) -> None:
-        if self.state.step in (Step.CLOSE, Step.ENDED):
-            assert self.empathy_confirmed_this_round
+        dialogue = self._fresh()
+        if dialogue.step not in (Step.CLOSE, Step.ENDED):
+            return
+        moves = (
+            Turn.objects.filter(dialogue=dialogue.pk, round=dialogue.round)
+            .exclude(action__in=[Action.TIMEOUT, Action.RESUME])
+            .order_by("seq")
+        )
+        steps = [(turn.step, turn.action) for turn in moves]
+        closing = steps.index((Step.EMPATHY_CHECK, Action.CONFIRM))
+        assert steps[closing + 1 :] in ([], [(Step.CLOSE, Action.END)])
 
 
-TestDialogueMachine = DialogueMachine.TestCase
-TestDialogueMachine.settings = settings(max_examples=300, stateful_step_count=80, deadline=None)
+@pytest.mark.django_db
+def test_no_sequence_of_actions_breaks_the_servers_promises() -> None:
+    run_state_machine_as_test(
+        ServerMachine,
+        settings=settings(
+            max_examples=20,
+            stateful_step_count=50,
+            deadline=None,
+            suppress_health_check=[HealthCheck.too_slow],
+        ),
+    )
