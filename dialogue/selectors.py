@@ -70,7 +70,7 @@ def dialogue_transcript(*, dialogues: DialogueQuerySet, pk: object) -> dict[str,
         return None
     turns = []
     for turn in dialogue.turns.select_related("author").order_by("seq"):
-        turns.append({**turn_context(turn_as_dict(turn)), "id": turn.pk})
+        turns.append({**turn_context(turn_as_dict(turn), dialogue.variant), "id": turn.pk})
     return {"dialogue": dialogue, "turns": turns}
 
 
