@@ -39,6 +39,17 @@ class Step(StrEnum):
     EMPATHY_CHECK = "empathy_check"
     CLOSE = "close"
     ENDED = "ended"
+    # Steps of the other variants (parent–child, container, positive flooding).
+    INVITE = "invite"
+    RESPOND = "respond"
+    HURT = "hurt"
+    HURT_MIRROR = "hurt_mirror"
+    HURT_CHECK = "hurt_check"
+    WISH = "wish"
+    WISH_MIRROR = "wish_mirror"
+    CARE = "care"
+    FLOOD = "flood"
+    THANKS = "thanks"
 
 
 class Action(StrEnum):
@@ -61,6 +72,11 @@ class Action(StrEnum):
     END = "end"
     TIMEOUT = "timeout"
     RESUME = "resume"
+    ASK = "ask"
+    RESPOND = "respond"
+    CARE = "care"
+    THANK = "thank"
+    STOP = "stop"
 
 
 S, R = Role.SENDER, Role.RECEIVER
@@ -111,6 +127,14 @@ class Variant:
     time_allowed: frozenset[Action] = frozenset({Action.PROPOSE, Action.DECLINE, Action.TIMEOUT})
     # What each role is called in this variant ("You are the sender: …").
     you_are: Mapping[Role, str] = field(default_factory=dict)
+    # Either partner may stop the dialogue at any moment, even during a time-out.
+    stop_anytime: bool = False
+    # The partners agree a time limit per stage before they start; it is shown at every step.
+    timed: bool = False
+    # At this step the sender draws on a list prepared beforehand (one item a line).
+    prepared_step: Step | None = None
+    # A page that helps before or during this dialogue: (what it is, URL name, its argument).
+    see_also: tuple[str, str, str] | None = None
 
     # --- The rules --------------------------------------------------------------------------
 
@@ -119,13 +143,14 @@ class Variant:
         return frozenset(role for (s, role, _a) in self.transitions if s == step)
 
     def allowed_actions(self, state: State, role: Role) -> list[Action]:
-        """What `role` may do now, in the table's order; a time-out is always last."""
+        """What `role` may do now, in the table's order, then a time-out (and a stop)."""
         if role not in PARTNER_ROLES or state.step == Step.ENDED:
             return []
+        stop = [Action.STOP] if self.stop_anytime else []
         if state.paused:
-            return [Action.RESUME]
+            return [Action.RESUME, *stop]
         moves = [a for (s, r, a) in self.transitions if s == state.step and r == role]
-        return [*moves, Action.TIMEOUT]
+        return [*moves, Action.TIMEOUT, *stop]
 
     def decide(self, state: State, role: str, action: str) -> Outcome:
         """The outcome of `role` taking `action` in `state`, or FlowError if it is not allowed."""
@@ -143,6 +168,8 @@ class Variant:
             raise FlowError("observer", "You are observing: only the two partners can act.")
         if state.step == Step.ENDED:
             raise FlowError("ended", "This dialogue has ended.")
+        if action == Action.STOP and self.stop_anytime:
+            return Outcome(State(Step.ENDED))
         if action == Action.TIMEOUT:
             if state.paused:
                 raise FlowError("paused", "The dialogue is already paused.")
@@ -260,6 +287,16 @@ STEP_LABELS: dict[Step, str] = {
     Step.EMPATHY_CHECK: "checking empathy",
     Step.CLOSE: "the close",
     Step.ENDED: "the end",
+    Step.INVITE: "the parent’s question",
+    Step.RESPOND: "the answer as a partner",
+    Step.HURT: "the hurt beneath",
+    Step.HURT_MIRROR: "mirroring the hurt",
+    Step.HURT_CHECK: "checking the mirror",
+    Step.WISH: "the request",
+    Step.WISH_MIRROR: "mirroring the request",
+    Step.CARE: "the caring act",
+    Step.FLOOD: "the flooding",
+    Step.THANKS: "the thanks",
 }
 
 STANDARD_GUIDANCE: dict[Step | tuple[Step, Role], tuple[str, str]] = {
@@ -354,6 +391,7 @@ STANDARD_LABELS: dict[Key, str] = {
     Action.END: "End the dialogue",
     Action.TIMEOUT: "Call a time-out",
     Action.RESUME: "Resume the dialogue",
+    Action.STOP: "Stop now",
     (Step.SUMMARY_CHECK, Action.CONFIRM): "Yes, that’s all of it",
     (Step.EMPATHY_CHECK, Action.CONFIRM): "Yes, that’s how I feel",
     (Step.EMPATHY_CHECK, Action.CORRECT): "Not quite — correct the feelings",
@@ -382,6 +420,7 @@ STANDARD_VERBS: dict[Action, str] = {
     Action.END: "ended the dialogue",
     Action.TIMEOUT: "called a time-out",
     Action.RESUME: "resumed",
+    Action.STOP: "stopped",
 }
 
 FRUSTRATION_STEMS: tuple[str, ...] = (
@@ -417,6 +456,7 @@ STANDARD_STEMS: dict[Key, tuple[str, ...]] = {
     Action.END: ("Thank you for listening.",),
     Action.TIMEOUT: ("Ouch — I need a time-out.",),
     Action.RESUME: ("I'm ready to continue.",),
+    Action.STOP: ("I need to stop here.",),
     (Step.SUMMARY_CHECK, Action.CONFIRM): ("Yes, you got all of it.",),
     (Step.SUMMARY_CHECK, Action.CORRECT): ("Almost — what's missing is…",),
     (Step.EMPATHY_CHECK, Action.CONFIRM): ("Yes, that's how I feel.",),
@@ -458,7 +498,449 @@ STANDARD = Variant(
     },
 )
 
-VARIANTS: dict[str, Variant] = {variant.key: variant for variant in (STANDARD,)}
+
+def _appointment_then(first: Step) -> dict[tuple[Step, Role, Action], Step]:
+    """Step 0 of every variant: ask for time; an accepted appointment leads to `first`."""
+    return {
+        (Step.APPOINTMENT, S, Action.REQUEST): Step.APPOINTMENT_REPLY,
+        (Step.APPOINTMENT, S, Action.PROPOSE): Step.APPOINTMENT_REPLY,
+        (Step.APPOINTMENT_REPLY, R, Action.ACCEPT): first,
+        (Step.APPOINTMENT_REPLY, R, Action.DECLINE): Step.APPOINTMENT,
+    }
+
+
+def _variant_of_standard(**changes: object) -> Variant:
+    """A variant that keeps the standard's words wherever it does not give its own."""
+    merged = {}
+    for name in ("guidance", "labels", "verbs", "stems", "you_are"):
+        merged[name] = {**getattr(STANDARD, name), **changes.pop(name, {})}
+    merged["step_labels"] = {**STEP_LABELS, **changes.pop("step_labels", {})}
+    text_required = STANDARD.text_required | changes.pop("text_required", frozenset())
+    return Variant(**merged, text_required=text_required, **changes)
+
+
+# --- Parent–child dialogue ("reimagining your partner as a wounded child") ----------------------
+# The receiver steps into the role of the sender's mother or father and asks what it was like to
+# live with them; mirrors, validates and empathizes as that parent; then steps out of the role
+# and answers as the partner.
+
+PARENT_CHILD = _variant_of_standard(
+    key="parent_child",
+    name="Parent–child dialogue",
+    summary="Your partner steps into the role of your mother or father and asks what it was "
+    "like to live with them; they listen as that parent, then answer as themselves.",
+    transitions={
+        **_appointment_then(Step.INVITE),
+        (Step.INVITE, R, Action.ASK): Step.SEND,
+        # The standard's steps from send to empathy, except that a confirmed empathy leads to
+        # the answer out of the role.
+        **{
+            key: Step.RESPOND if step == Step.CLOSE else step
+            for key, step in STANDARD_TRANSITIONS.items()
+            if key[0] not in (Step.APPOINTMENT, Step.APPOINTMENT_REPLY, Step.CLOSE)
+        },
+        (Step.RESPOND, R, Action.RESPOND): Step.CLOSE,
+        (Step.CLOSE, S, Action.SWAP): Step.INVITE,
+        (Step.CLOSE, R, Action.SWAP): Step.INVITE,
+        (Step.CLOSE, S, Action.END): Step.ENDED,
+    },
+    phases=(
+        ("appointment", "Appointment"),
+        ("parent", "The parent asks"),
+        ("send", "The child answers"),
+        ("mirror", "Mirror"),
+        ("summary", "Summary"),
+        ("validation", "Validation"),
+        ("empathy", "Empathy"),
+        ("respond", "Out of the role"),
+        ("close", "Close"),
+    ),
+    phase_of={**STANDARD_PHASE_OF, Step.INVITE: "parent", Step.RESPOND: "respond"},
+    guidance={
+        Step.INVITE: (
+            "Step into the role of your partner’s mother or father, and ask what it was like "
+            "to live with you.",
+            "Your partner is stepping into the role of your parent.",
+        ),
+        Step.SEND: (
+            "Answer your parent as the child you were: what it was like, the worst of it, what "
+            "you needed most.",
+            "As the parent, get ready to listen to what it was like for your child.",
+        ),
+        Step.MIRROR: (
+            "Still as the parent, mirror what your child told you. Don’t explain or defend.",
+            "Your parent is mirroring back what they heard.",
+        ),
+        Step.MORE: (
+            "As the parent, ask what was the worst of it, or what your child needed most.",
+            "Your parent is about to ask you more.",
+        ),
+        Step.VALIDATION: (
+            "As the parent, say how your child’s feelings make sense.",
+            "Your parent is telling you how you make sense.",
+        ),
+        Step.EMPATHY: (
+            "As the parent, imagine and name what your child felt.",
+            "Your parent is imagining how you felt.",
+        ),
+        Step.RESPOND: (
+            "Step out of the role. Answer as yourself, the partner: “Now that I know this, …”",
+            "Your partner is stepping out of the role to answer as themselves.",
+        ),
+    },
+    labels={
+        Action.ASK: "Ask as the parent",
+        Action.RESPOND: "Answer as myself",
+        (Step.MORE, Action.ASK_MORE): "Ask the next question",
+    },
+    verbs={Action.ASK: "asked as the parent", Action.RESPOND: "answered as the partner"},
+    stems={
+        Action.ASK: (
+            "I am your mother. What was it like for you to live with me?",
+            "I am your father. What was it like for you to live with me?",
+        ),
+        (Step.SEND, Action.SEND): (
+            "Living with you was…",
+            "The worst of it was…",
+            "What I needed most from you, and did not get, was…",
+        ),
+        (Step.MORE, Action.ASK_MORE): (
+            "What was the worst of it?",
+            "What did you need most from me that you did not get?",
+            "Is there more about that?",
+        ),
+        Action.MIRROR: ("If I got it, living with me was… Did I get it?",),
+        Action.VALIDATE: ("It makes sense that you felt that way, because…",),
+        Action.EMPATHIZE: ("I imagine you felt… Is that how you felt?",),
+        Action.RESPOND: ("Now that I know this, …",),
+        (Step.CLOSE, S, Action.SWAP): ("Thank you. Would you like to be heard as the child now?",),
+        (Step.CLOSE, R, Action.SWAP): ("Thank you. May I be the child now?",),
+    },
+    text_required=frozenset({Action.ASK, Action.RESPOND}),
+    see_also=("Your imago workup: your caretakers’ traits", "exercises:kind", "workup"),
+    you_are={
+        Role.SENDER: "You speak as the child you were; your partner is in the role of your parent.",
+        Role.RECEIVER: "You are in the role of your partner’s parent: ask, mirror, validate and "
+        "empathize — then step out of the role and answer as yourself.",
+    },
+)
+
+# --- The container ("resolving your anger") -----------------------------------------------------
+# Only by appointment, with an agreed time per stage. The sender expresses frustration with "I"
+# statements; the receiver only mirrors; the sender moves from anger to the hurt beneath it and
+# ends with a request; the receiver offers a caring act. Either may stop at any moment.
+
+CONTAINER = _variant_of_standard(
+    key="container",
+    name="Container (resolving anger)",
+    summary="By appointment only, with a time agreed for each stage: one of you says the "
+    "frustration and the hurt beneath it, the other only mirrors; it ends with a request and a "
+    "caring act. Either of you can stop at any moment.",
+    transitions={
+        **_appointment_then(Step.SEND),
+        (Step.SEND, S, Action.SEND): Step.MIRROR,
+        (Step.MIRROR, R, Action.MIRROR): Step.CHECK,
+        (Step.CHECK, S, Action.MORE): Step.SEND,
+        (Step.CHECK, S, Action.DONE): Step.HURT,
+        (Step.CHECK, S, Action.CORRECT): Step.MIRROR,
+        (Step.HURT, S, Action.SEND): Step.HURT_MIRROR,
+        (Step.HURT_MIRROR, R, Action.MIRROR): Step.HURT_CHECK,
+        (Step.HURT_CHECK, S, Action.CONFIRM): Step.WISH,
+        (Step.HURT_CHECK, S, Action.CORRECT): Step.HURT_MIRROR,
+        (Step.WISH, S, Action.SEND): Step.WISH_MIRROR,
+        (Step.WISH_MIRROR, R, Action.MIRROR): Step.CARE,
+        (Step.CARE, R, Action.CARE): Step.CLOSE,
+        (Step.CLOSE, S, Action.END): Step.ENDED,
+    },
+    phases=(
+        ("appointment", "Appointment"),
+        ("anger", "Frustration"),
+        ("hurt", "The hurt beneath"),
+        ("wish", "Request"),
+        ("care", "Caring act"),
+        ("close", "Close"),
+    ),
+    phase_of={
+        Step.APPOINTMENT: "appointment",
+        Step.APPOINTMENT_REPLY: "appointment",
+        Step.SEND: "anger",
+        Step.MIRROR: "anger",
+        Step.CHECK: "anger",
+        Step.HURT: "hurt",
+        Step.HURT_MIRROR: "hurt",
+        Step.HURT_CHECK: "hurt",
+        Step.WISH: "wish",
+        Step.WISH_MIRROR: "wish",
+        Step.CARE: "care",
+        Step.CLOSE: "close",
+        Step.ENDED: "close",
+    },
+    step_labels={
+        Step.SEND: "the frustration",
+        Step.MIRROR: "mirroring the frustration",
+        Step.CHECK: "checking the mirror",
+    },
+    guidance={
+        Step.APPOINTMENT: (
+            "The container needs an appointment: ask for a time, and keep to the minutes per "
+            "stage you agreed.",
+            "Your partner is asking for a time for the container.",
+        ),
+        Step.SEND: (
+            "Say your frustration with “I” statements, for the agreed time — never touching, "
+            "never threatening. Your partner only mirrors.",
+            "Your partner is saying their frustration. You will only mirror.",
+        ),
+        Step.MIRROR: (
+            "Only mirror what you heard: no answer, no defence.",
+            "Your partner is mirroring your frustration.",
+        ),
+        Step.CHECK: (
+            "Did your partner get it? Go on with more of your frustration, move on to the hurt "
+            "beneath it, or correct the mirror.",
+            "Your partner is checking your mirror.",
+        ),
+        Step.HURT: (
+            "Now say the hurt beneath the anger, and what it reminds you of.",
+            "Your partner is finding the hurt beneath the anger.",
+        ),
+        Step.HURT_MIRROR: (
+            "Mirror the hurt you heard.",
+            "Your partner is mirroring your hurt.",
+        ),
+        Step.HURT_CHECK: (
+            "Did your partner get the hurt? Confirm, or correct it.",
+            "Your partner is checking your mirror.",
+        ),
+        Step.WISH: (
+            "Close with one request: positive, specific, doable.",
+            "Your partner is making a request.",
+        ),
+        Step.WISH_MIRROR: (
+            "Mirror the request.",
+            "Your partner is mirroring your request.",
+        ),
+        Step.CARE: (
+            "Offer a caring act your partner would welcome now.",
+            "Your partner is offering a caring act.",
+        ),
+        Step.CLOSE: (
+            "The container is complete.",
+            "The container is complete: the sender closes it.",
+        ),
+        (Step.CLOSE, S): (
+            "The container is complete. Thank your partner and close it.",
+            "Your partner is closing the container.",
+        ),
+        (Step.CLOSE, R): (
+            "The container is complete; your partner closes it.",
+            "Your partner is closing the container.",
+        ),
+    },
+    labels={
+        Action.SEND: "Send my frustration",
+        (Step.HURT, Action.SEND): "Send the hurt",
+        (Step.WISH, Action.SEND): "Send my request",
+        (Step.CHECK, Action.MORE): "Yes — and there’s more anger",
+        (Step.CHECK, Action.DONE): "Yes — go on to the hurt beneath",
+        Action.CARE: "Offer my caring act",
+        Action.END: "Close the container",
+        Action.STOP: "Stop the container now",
+    },
+    verbs={Action.CARE: "offered a caring act", Action.STOP: "stopped the container"},
+    stems={
+        (Step.SEND, Action.SEND): FRUSTRATION_STEMS,
+        (Step.HURT, Action.SEND): (
+            "Underneath my anger, I feel hurt because…",
+            "What I'm afraid of is…",
+            "What this reminds me of from childhood is…",
+        ),
+        (Step.WISH, Action.SEND): ("What I would like from you is…",),
+        (Step.MIRROR, Action.MIRROR): ("If I got it, you are angry that… Did I get it?",),
+        (Step.HURT_MIRROR, Action.MIRROR): ("If I got it, beneath the anger you feel…",),
+        (Step.WISH_MIRROR, Action.MIRROR): ("If I got it, what you would like from me is…",),
+        (Step.CHECK, Action.MORE): ("Yes, and there's more.",),
+        (Step.CHECK, Action.DONE): ("Yes. Beneath it there is hurt.",),
+        Action.CARE: ("Would it help if I ___ now?", "May I hold you?"),
+        Action.END: ("Thank you for holding this with me.",),
+        Action.STOP: ("I need to stop here.",),
+    },
+    text_required=frozenset({Action.CARE}),
+    you_are={
+        Role.SENDER: "You say your frustration and the hurt beneath it; your partner only mirrors.",
+        Role.RECEIVER: "You hold the container: only mirror, then offer a caring act.",
+    },
+    stop_anytime=True,
+    timed=True,
+)
+
+# --- Positive flooding ("reimagining positive traits") ------------------------------------------
+# The sender names, one after another, what they love about the receiver, from a list prepared
+# beforehand; the receiver only listens, then thanks; then they may swap.
+
+FLOODING = _variant_of_standard(
+    key="flooding",
+    name="Positive flooding",
+    summary="One of you names, one after another, what you love about the other — from a list "
+    "you prepared beforehand; the other only listens, then thanks you. Then you may swap.",
+    transitions={
+        **_appointment_then(Step.FLOOD),
+        (Step.FLOOD, S, Action.SEND): Step.FLOOD,
+        (Step.FLOOD, S, Action.DONE): Step.THANKS,
+        (Step.THANKS, R, Action.THANK): Step.CLOSE,
+        (Step.CLOSE, S, Action.SWAP): Step.FLOOD,
+        (Step.CLOSE, R, Action.SWAP): Step.FLOOD,
+        (Step.CLOSE, S, Action.END): Step.ENDED,
+    },
+    phases=(
+        ("appointment", "Appointment"),
+        ("flood", "Flooding"),
+        ("thanks", "Thanks"),
+        ("close", "Close"),
+    ),
+    phase_of={
+        Step.APPOINTMENT: "appointment",
+        Step.APPOINTMENT_REPLY: "appointment",
+        Step.FLOOD: "flood",
+        Step.THANKS: "thanks",
+        Step.CLOSE: "close",
+        Step.ENDED: "close",
+    },
+    guidance={
+        Step.FLOOD: (
+            "Name one thing you love about your partner — the way they look, who they are, "
+            "what they do or once did — then the next, with warmth and rising energy.",
+            "Your partner is naming what they love about you. Only listen, and take it in.",
+        ),
+        Step.THANKS: (
+            "Take it in, then thank your partner.",
+            "Your partner is taking it in.",
+        ),
+        (Step.CLOSE, S): (
+            "Done. Close it, or swap so your partner can flood you.",
+            "Your partner may close or swap.",
+        ),
+        (Step.CLOSE, R): (
+            "Done. Swap to flood your partner in turn, or let them close.",
+            "Your partner may ask to swap.",
+        ),
+    },
+    labels={
+        (Step.FLOOD, Action.SEND): "Name this",
+        (Step.FLOOD, Action.DONE): "That’s my list",
+        Action.THANK: "Thank my partner",
+        (Step.CLOSE, R, Action.SWAP): "Swap: I flood my partner",
+    },
+    verbs={Action.SEND: "named", Action.DONE: "finished the list", Action.THANK: "thanked"},
+    stems={
+        (Step.FLOOD, Action.SEND): (
+            "What I love about the way you look is…",
+            "What I love about who you are is…",
+            "I love it when you…",
+            "I loved it when you…",
+        ),
+        (Step.FLOOD, Action.DONE): ("That's my list for now.",),
+        Action.THANK: ("Thank you. What touched me most was…",),
+        (Step.CLOSE, R, Action.SWAP): ("Thank you. May I flood you now?",),
+        (Step.CLOSE, S, Action.SWAP): ("Would you like to flood me now?",),
+    },
+    text_required=frozenset(),
+    you_are={
+        Role.SENDER: "You name what you love about your partner, one thing after another.",
+        Role.RECEIVER: "You receive: only listen and take it in, then thank your partner.",
+    },
+    prepared_step=Step.FLOOD,
+)
+
+# --- Role reversal ------------------------------------------------------------------------------
+# The sender speaks the receiver's point of view on the topic, in the first person; the receiver
+# confirms or corrects; a correction is mirrored back until it is right.
+
+REVERSAL = _variant_of_standard(
+    key="reversal",
+    name="Role reversal",
+    summary="One of you speaks the other’s point of view on the topic, as if you were them; "
+    "they confirm it or correct it until it is right. Then swap.",
+    transitions={
+        **_appointment_then(Step.SEND),
+        (Step.SEND, S, Action.SEND): Step.CHECK,
+        (Step.CHECK, R, Action.CONFIRM): Step.CLOSE,
+        (Step.CHECK, R, Action.CORRECT): Step.MIRROR,
+        (Step.MIRROR, S, Action.MIRROR): Step.CHECK,
+        (Step.CLOSE, S, Action.MORE): Step.SEND,
+        (Step.CLOSE, S, Action.SWAP): Step.SEND,
+        (Step.CLOSE, R, Action.SWAP): Step.SEND,
+        (Step.CLOSE, S, Action.END): Step.ENDED,
+    },
+    phases=(
+        ("appointment", "Appointment"),
+        ("send", "Speak their view"),
+        ("check", "Confirm or correct"),
+        ("close", "Close"),
+    ),
+    phase_of={
+        Step.APPOINTMENT: "appointment",
+        Step.APPOINTMENT_REPLY: "appointment",
+        Step.SEND: "send",
+        Step.CHECK: "check",
+        Step.MIRROR: "check",
+        Step.CLOSE: "close",
+        Step.ENDED: "close",
+    },
+    step_labels={
+        Step.SEND: "speaking the other’s view",
+        Step.CHECK: "confirming the view",
+        Step.MIRROR: "mirroring the correction",
+    },
+    guidance={
+        Step.SEND: (
+            "Speak your partner’s point of view on the topic, in the first person, as if you "
+            "were them: “As you, I feel …”.",
+            "Your partner is speaking your point of view, as if they were you.",
+        ),
+        Step.CHECK: (
+            "Is that your point of view? Confirm it, or correct what is not.",
+            "Your partner is checking whether you got their view.",
+        ),
+        Step.MIRROR: (
+            "Mirror the correction, still speaking as your partner.",
+            "Your partner is mirroring your correction.",
+        ),
+        (Step.CLOSE, S): (
+            "Your partner confirmed their view. Say more of it, swap, or close.",
+            "Your partner may say more, swap or close.",
+        ),
+        (Step.CLOSE, R): (
+            "Now you can speak your partner’s view: ask to swap.",
+            "Your partner may ask to swap.",
+        ),
+    },
+    labels={
+        Action.SEND: "Send their view",
+        (Step.CHECK, Action.CONFIRM): "Yes, that’s my view",
+        (Step.CHECK, Action.CORRECT): "Not quite — correct my view",
+        (Step.CLOSE, Action.MORE): "Say more of their view",
+        (Step.CLOSE, R, Action.SWAP): "Swap: I speak their view",
+    },
+    stems={
+        Action.SEND: ("As you, I feel … when …", "If I were you, what matters most to me is…"),
+        (Step.CHECK, Action.CONFIRM): ("Yes, that's my view.",),
+        (Step.CHECK, Action.CORRECT): ("Not quite — my view is…",),
+        Action.MIRROR: ("So, as you: … Did I get it now?",),
+        (Step.CLOSE, Action.MORE): ("And as you, I also…",),
+        (Step.CLOSE, R, Action.SWAP): ("Thank you. May I speak your view now?",),
+        (Step.CLOSE, S, Action.SWAP): ("Would you like to speak my view now?",),
+    },
+    you_are={
+        Role.SENDER: "You speak your partner’s point of view, in the first person.",
+        Role.RECEIVER: "You hear your own point of view in your partner’s words: confirm or "
+        "correct it.",
+    },
+)
+
+VARIANTS: dict[str, Variant] = {
+    variant.key: variant for variant in (STANDARD, PARENT_CHILD, CONTAINER, FLOODING, REVERSAL)
+}
 DEFAULT_VARIANT = STANDARD.key
 
 
@@ -472,3 +954,36 @@ TIME_ALLOWED = STANDARD.time_allowed
 actors = STANDARD.actors
 allowed_actions = STANDARD.allowed_actions
 decide = STANDARD.decide
+
+
+# --- The guided practice: a scripted partner for one person alone --------------------------------
+# What the practice partner does at each step of the standard dialogue when the move is theirs.
+# "{last}" is the learner's latest words, "{sent}" everything they sent this round.
+
+PRACTICE_TOPIC = "our evenings"
+PRACTICE_PARTNER_NAME = "Sam (practice partner)"
+PRACTICE_PARTNER: dict[Step, tuple[Action, str]] = {
+    Step.APPOINTMENT_REPLY: (Action.ACCEPT, "Yes, I'm ready to hear you."),
+    Step.MIRROR: (Action.MIRROR, "If I got it, you said: “{last}” Did I get it?"),
+    Step.MORE: (Action.ASK_MORE, "Is there more about that?"),
+    Step.SUMMARY: (Action.SUMMARIZE, "Let me see if I got it all: “{sent}” Did I get all of that?"),
+    Step.VALIDATION: (
+        Action.VALIDATE,
+        "You make sense to me, because our evenings matter to you, and to us.",
+    ),
+    Step.EMPATHY: (
+        Action.EMPATHIZE,
+        "I imagine you might be feeling lonely, and maybe a little sad. Is that how you feel?",
+    ),
+    Step.SEND: (
+        Action.SEND,
+        "When you ask about my day and really listen, I feel close to you.",
+    ),
+    Step.CHECK: (Action.CONFIRM, "Yes, you got it."),
+    Step.MORE_ANSWER: (Action.DONE, "That's all for now."),
+    Step.SUMMARY_CHECK: (Action.CONFIRM, "Yes, you got all of it."),
+    Step.VALIDATION_ACK: (Action.ACKNOWLEDGE, "Thank you for understanding."),
+    Step.EMPATHY_CHECK: (Action.CONFIRM, "Yes, that's how I feel."),
+    # As the sender at the close, the partner closes: the practice is over.
+    Step.CLOSE: (Action.END, "Thank you for listening. That was our practice."),
+}

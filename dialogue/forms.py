@@ -5,15 +5,48 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
-from .services import PROMPT_LIMIT, TEXT_LIMIT, TIMER_LIMIT, TOPIC_LIMIT, DialogueError
+from . import flow
+from .services import (
+    PROMPT_LIMIT,
+    STAGE_MINUTES,
+    TEXT_LIMIT,
+    TIMER_LIMIT,
+    TOPIC_LIMIT,
+    DialogueError,
+)
 
 
 class DialogueStartForm(forms.Form):
+    """Which dialogue, on what topic; the container's minutes per stage and positive flooding's
+    prepared list are asked here and required by `dialogue_start` for those variants only."""
+
+    kind = forms.ChoiceField(
+        label="Which dialogue?",
+        choices=[(key, f"{v.name} — {v.summary}") for key, v in flow.VARIANTS.items()],
+        initial=flow.DEFAULT_VARIANT,
+        widget=forms.RadioSelect,
+        required=False,
+    )
     topic = forms.CharField(
         label="What would you like to talk about?",
         max_length=TOPIC_LIMIT,
         help_text="One topic per dialogue, in a few words — for example “weekend plans”.",
     )
+    stage_minutes = forms.IntegerField(
+        label="For the container: minutes per stage, as you agreed",
+        required=False,
+        min_value=STAGE_MINUTES[0],
+        max_value=STAGE_MINUTES[1],
+    )
+    prepared = forms.CharField(
+        label="For positive flooding: what you will name, one a line",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Prepare it beforehand — from your positive traits list, for example.",
+    )
+
+    def clean_kind(self) -> str:
+        return self.cleaned_data["kind"] or flow.DEFAULT_VARIANT  # the standard unless chosen
 
 
 # Form-level error codes that mean "this text cannot be stored", whatever the field.

@@ -5,7 +5,7 @@ template partials (`dialogue/room.html#turn`, `#coach`, `#panel`, `#progress`)."
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.template.loader import render_to_string
@@ -120,6 +120,13 @@ def progress_context(snapshot: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
+def _stage_until(snapshot: dict[str, Any]) -> datetime | None:
+    """When the current stage's agreed time runs out (it started with the latest change)."""
+    if not snapshot["stage_minutes"] or snapshot["ended"] or snapshot["paused"]:
+        return None
+    return _dt(snapshot["updated"]) + timedelta(minutes=snapshot["stage_minutes"])
+
+
 def panel_context(
     snapshot: dict[str, Any], role: flow.Role, *, draft: str | None = None, error: str = ""
 ) -> dict[str, Any]:
@@ -132,15 +139,21 @@ def panel_context(
     }
     read_only = snapshot["read_only"]
     allowed = [] if read_only else variant.allowed_actions(state, role)
-    moves = [a for a in allowed if a not in (flow.Action.TIMEOUT, flow.Action.RESUME)]
+    aside = (flow.Action.TIMEOUT, flow.Action.RESUME, flow.Action.STOP)
+    moves = [a for a in allowed if a not in aside]
     topic = snapshot["topic"]
+
+    def stems(action: flow.Action) -> list[str]:
+        own = [stem.replace("{topic}", topic) for stem in variant.stems_for(step, role, action)]
+        if step == variant.prepared_step and action in variant.text_required:
+            return [*snapshot["prepared"], *own]  # the list prepared beforehand comes first
+        return own
+
     choices = [
         {
             "value": action.value,
             "label": variant.label(step, role, action),
-            "stems": [
-                stem.replace("{topic}", topic) for stem in variant.stems_for(step, role, action)
-            ],
+            "stems": stems(action),
             "needs_text": action in variant.text_required,
             "time": action in variant.time_allowed,
         }
@@ -212,6 +225,11 @@ def panel_context(
         "timeout_stem": variant.stems_for(step, role, flow.Action.TIMEOUT)[0],
         "timeout_label": variant.label(step, role, flow.Action.TIMEOUT),
         "resume_label": variant.label(step, role, flow.Action.RESUME),
+        "can_stop": flow.Action.STOP in allowed,
+        "stop_label": variant.label(step, role, flow.Action.STOP),
+        "stop_stem": variant.stems_for(step, role, flow.Action.STOP)[0],
+        "stage_minutes": snapshot["stage_minutes"],
+        "stage_until": _stage_until(snapshot),
         # Fresh ids make a plain (no-JavaScript) form post idempotent against double submits.
         "msg_id": uuid.uuid4().hex,
         "timeout_msg_id": uuid.uuid4().hex,
@@ -245,6 +263,7 @@ def room_context(
         "observer": role == flow.Role.OBSERVER,
         "progress": progress_context(snapshot),
         "p": panel_context(snapshot, role, draft=draft, error=error),
+        "variant": _variant(snapshot),
         "viewer_id": user_id,
     }
 

@@ -51,6 +51,10 @@ class Dialogue(models.Model):
     # Which dialogue this is, a key of flow.VARIANTS: its rules, steps and words all follow from
     # it. No `choices` here: the variants live in flow.py, and adding one needs no migration.
     kind = models.CharField(max_length=20, default=flow.DEFAULT_VARIANT)
+    # The container's agreed minutes per stage (variants with `timed`), shown at every step.
+    stage_minutes = models.PositiveSmallIntegerField(null=True, blank=True)
+    # A list prepared beforehand, one item a line (variants with a `prepared_step`).
+    prepared = models.TextField(blank=True)
     started_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
     )
@@ -108,6 +112,10 @@ class Dialogue(models.Model):
     @property
     def variant(self) -> flow.Variant:
         return flow.VARIANTS[self.kind]
+
+    @property
+    def prepared_items(self) -> list[str]:
+        return [line.strip() for line in self.prepared.splitlines() if line.strip()]
 
     @property
     def state(self) -> flow.State:

@@ -27,6 +27,8 @@ from .models import Coaching, Dialogue, Turn
 
 TEXT_LIMIT = 4000
 TOPIC_LIMIT = 200
+STAGE_MINUTES = (1, 30)
+PREPARED_ITEMS = 40
 # A browser's "now" rounded to the minute is a little in the past; accept that much.
 TIME_SLACK = timedelta(minutes=5)
 APPOINTMENT_WITHIN = timedelta(hours=24)
@@ -66,6 +68,9 @@ def dialogue_snapshot(*, dialogue: Dialogue) -> dict[str, Any]:
         "step": dialogue.step,
         "paused": dialogue.paused,
         "paused_until": _iso(dialogue.paused_until),
+        "stage_minutes": dialogue.stage_minutes,
+        "prepared": dialogue.prepared_items,
+        "updated": _iso(dialogue.updated_at),
         "round": dialogue.round,
         "last_seq": dialogue.last_seq,
         "sender": _person(dialogue.sender),
@@ -137,13 +142,43 @@ def dialogue_state(*, dialogue_id: object) -> dict[str, Any]:
 # --- Writes ------------------------------------------------------------------------------------
 
 
-def dialogue_start(*, couple: Couple, user: User, topic: str) -> Dialogue:
-    """`user` opens a dialogue on `topic` as its first sender; their partner receives."""
+def dialogue_start(
+    *,
+    couple: Couple,
+    user: User,
+    topic: str,
+    kind: str = flow.DEFAULT_VARIANT,
+    stage_minutes: int | None = None,
+    prepared: str = "",
+) -> Dialogue:
+    """`user` opens a dialogue of `kind` on `topic` as its first sender; their partner receives.
+    A timed variant needs the minutes per stage; one with a prepared list needs the list."""
     topic = topic.strip()
     if not topic:
         raise DialogueError("topic_required", "Name the topic you'd like to talk about.")
     if len(topic) > TOPIC_LIMIT:
         raise DialogueError("topic_too_long", f"Keep the topic under {TOPIC_LIMIT} characters.")
+    variant = flow.VARIANTS.get(kind)
+    if variant is None:
+        raise DialogueError("unknown_kind", "Choose one of the dialogues offered.")
+    low, high = STAGE_MINUTES
+    if not variant.timed:
+        stage_minutes = None
+    elif stage_minutes is None or not low <= stage_minutes <= high:
+        raise DialogueError(
+            "stage_minutes_required",
+            f"Agree on a time for each stage, between {low} and {high} minutes.",
+        )
+    items = [line.strip() for line in prepared.splitlines() if line.strip()]
+    if variant.prepared_step is None:
+        items = []
+    elif not items:
+        raise DialogueError("prepared_required", "Prepare your list first, one item a line.")
+    elif len(items) > PREPARED_ITEMS or any(len(item) > TOPIC_LIMIT for item in items):
+        raise DialogueError(
+            "prepared_too_long",
+            f"Keep the list to {PREPARED_ITEMS} items of at most {TOPIC_LIMIT} characters.",
+        )
     with transaction.atomic():
         couple = Couple.objects.select_for_update().get(pk=couple.pk)
         if not is_active_member(couple=couple, user=user):
@@ -157,6 +192,9 @@ def dialogue_start(*, couple: Couple, user: User, topic: str) -> Dialogue:
         dialogue = Dialogue.objects.create(
             couple=couple,
             topic=topic,
+            kind=variant.key,
+            stage_minutes=stage_minutes,
+            prepared="\n".join(items),
             started_by=user,
             sender=user,
             receiver=partner,
@@ -308,7 +346,7 @@ def turn_submit(
         dialogue.updated_at = now
         if action == flow.Action.TIMEOUT:
             dialogue.paused_until = at
-        elif action == flow.Action.RESUME:
+        elif not outcome.state.paused:  # a resume, or a stop during a time-out
             dialogue.paused_until = None
         if outcome.swap_roles:
             dialogue.sender, dialogue.receiver = dialogue.receiver, dialogue.sender

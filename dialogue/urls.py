@@ -15,9 +15,13 @@ urlpatterns = [
         "appointments/<uuid:pk>/cancel/", views.appointment_cancel_view, name="appointment_cancel"
     ),
     path("appointments/<uuid:pk>/ics/", views.appointment_ics_view, name="appointment_ics"),
+    path("practice/", views.dialogue_practice, name="practice"),
+    path("practice/restart/", views.dialogue_practice_restart, name="practice_restart"),
+    path("walkthrough/skip/", views.dialogue_walkthrough_skip, name="walkthrough_skip"),
     path("<uuid:pk>/", views.dialogue_room, name="room"),
     path("<uuid:pk>/act/", views.dialogue_act, name="act"),
     path("<uuid:pk>/coach/", views.dialogue_coach, name="coach"),
     path("<uuid:pk>/transcript/", views.dialogue_transcript, name="transcript"),
+    path("<uuid:pk>/export.json", views.dialogue_export_json, name="export_json"),
     path("<uuid:pk>/therapist/", views.dialogue_therapist_invite, name="therapist"),
 ]

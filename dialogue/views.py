@@ -2,13 +2,15 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from couples.access import active_couple_for, look_record
 from couples.notifications import notification_read_target, user_zone
+from imago_site.errors import ImagoError
 from imago_site.http import refuse
 
 from . import flow
@@ -22,10 +24,13 @@ from .appointments import (
     appointment_set,
     appointments_upcoming,
 )
+from .exports import dialogue_export
 from .forms import AppointmentForm, CoachingForm, DialogueStartForm, TurnForm
-from .fragments import room_context, transcript_items
+from .fragments import panel_context, room_context, transcript_items, turn_context
 from .models import Appointment, Dialogue
+from .practice import practice_act, practice_new, practice_snapshot
 from .services import (
+    TEXT_LIMIT,
     DialogueError,
     coaching_submit,
     dialogue_invite_therapist,
@@ -35,11 +40,18 @@ from .services import (
     turn_submit,
 )
 
+WALKTHROUGH_SKIPPED = "dialogue_walkthrough_skipped"
+PRACTICE = "dialogue_practice"
+
 
 def _list_context(request: HttpRequest, start_form: DialogueStartForm) -> dict[str, object]:
     couple = active_couple_for(request.user)
     dialogues = dialogues_visible(request.user)
     return {
+        # The first time a couple comes to their dialogues, a walk-through and a practice round.
+        "walkthrough": couple is not None
+        and not request.session.get(WALKTHROUGH_SKIPPED)
+        and not dialogues.filter(couple=couple).exists(),
         "couple": couple,
         "partner": couple.partner_of(request.user) if couple else None,
         "start_form": start_form,
@@ -71,9 +83,7 @@ def dialogue_new(request: HttpRequest) -> HttpResponse:
         return redirect("dialogue:list")
     if form.is_valid():
         try:
-            dialogue = dialogue_start(
-                couple=couple, user=request.user, topic=form.cleaned_data["topic"]
-            )
+            dialogue = dialogue_start(couple=couple, user=request.user, **form.cleaned_data)
         except DialogueError as error:
             refuse(request, error, form=form)
         else:
@@ -161,6 +171,7 @@ def dialogue_transcript(request: HttpRequest, pk: object) -> HttpResponse:
         "dialogue/transcript.html",
         {
             "d": state["dialogue"],
+            "variant": dialogue.variant,
             "turns": transcript_items(state["turns"], state["coaching"], dialogue.variant),
             "turn_count": len(state["turns"]),
             "viewer_id": request.user.pk,
@@ -168,6 +179,82 @@ def dialogue_transcript(request: HttpRequest, pk: object) -> HttpResponse:
             "ended": dialogue.ended_at,
         },
     )
+
+
+def _practice_page(request: HttpRequest, practice: dict[str, object], *, draft: str = "",
+                   error: str = "", status: int = 200) -> HttpResponse:  # fmt: skip
+    name = request.user.display_name or "You"
+    snapshot = practice_snapshot(practice, name)
+    role = flow.Role(practice["you"])
+    standard = flow.STANDARD
+    first_step_of: dict[str, flow.Step] = {}
+    for step, phase in standard.phase_of.items():
+        first_step_of.setdefault(phase, step)
+    # One line a phase: what the one acting does at its first step.
+    steps = [
+        {"label": label, "guidance": standard.guidance_for(first_step_of[key], flow.Role.SENDER)[0]}
+        for key, label in standard.phases
+    ]
+    context = {
+        "d": snapshot,
+        "p": panel_context(snapshot, role),
+        "turns": [turn_context(turn, standard) for turn in practice["turns"]],
+        "viewer_id": None,
+        "steps": steps,
+        "partner_name": flow.PRACTICE_PARTNER_NAME,
+        "text_limit": TEXT_LIMIT,
+        "draft": draft,
+        "error": error,
+    }
+    return render(request, "dialogue/practice.html", context, status=status)
+
+
+@login_required
+def dialogue_practice(request: HttpRequest) -> HttpResponse:
+    """The walk-through and a practice round against a scripted partner, kept in the session."""
+    practice = request.session.get(PRACTICE) or practice_new()
+    if request.method == "POST":
+        try:
+            practice = practice_act(
+                practice=practice,
+                user_name=request.user.display_name or "You",
+                action=request.POST.get("action", ""),
+                text=request.POST.get("text", ""),
+            )
+        except ImagoError as error:
+            return _practice_page(request, request.session.get(PRACTICE) or practice_new(),
+                                  draft=request.POST.get("text", ""), error=error.message,
+                                  status=400)  # fmt: skip
+        request.session[PRACTICE] = practice
+        request.session[WALKTHROUGH_SKIPPED] = True
+        return redirect(reverse("dialogue:practice") + "#practice")
+    return _practice_page(request, practice)
+
+
+@login_required
+@require_POST
+def dialogue_practice_restart(request: HttpRequest) -> HttpResponse:
+    request.session[PRACTICE] = practice_new()
+    return redirect(reverse("dialogue:practice") + "#practice")
+
+
+@login_required
+@require_POST
+def dialogue_walkthrough_skip(request: HttpRequest) -> HttpResponse:
+    request.session[WALKTHROUGH_SKIPPED] = True
+    return redirect("dialogue:list")
+
+
+@login_required
+@require_GET
+def dialogue_export_json(request: HttpRequest, pk: object) -> HttpResponse:
+    dialogue, _role = get_dialogue_for_user(request, pk, what="Downloaded the transcript")
+    response = JsonResponse(
+        dialogue_export(dialogue_state(dialogue_id=dialogue.pk)),
+        json_dumps_params={"ensure_ascii": False, "indent": 2},
+    )
+    response["Content-Disposition"] = f'attachment; filename="dialogue-{dialogue.pk}.json"'
+    return response
 
 
 @login_required

@@ -74,8 +74,10 @@
   }
   function saveDraft(text) { store.set(DRAFT_KEY, JSON.stringify({ pos: position(), text: text })); }
 
-  // Time-outs and resumes have forms of their own; every other action comes from the text box.
-  function fromBox(message) { return message.action !== "timeout" && message.action !== "resume"; }
+  // Time-outs, resumes and stops have forms of their own; every other action comes from the box.
+  function fromBox(message) {
+    return message.action !== "timeout" && message.action !== "resume" && message.action !== "stop";
+  }
 
   function pending() {
     try { return JSON.parse(store.get(OUTBOX_KEY) || "null"); } catch (e) { return null; }
