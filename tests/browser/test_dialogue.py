@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 import pytest
 from django.db import connection
@@ -14,6 +16,8 @@ from dialogue.models import Dialogue, Turn
 from dialogue.services import dialogue_start, turn_submit
 
 pytestmark = pytest.mark.browser
+
+T = TypeVar("T")
 
 
 def _act(page: Page, button: str, text: str | None = None) -> None:
@@ -137,28 +141,35 @@ def test_a_time_out_pauses_both_screens_keeps_the_words_and_resumes_by_keyboard(
     expect(b.locator("#transcript")).to_contain_text("and about trust")
 
 
-def _take_turns(dialogue: Dialogue, script: list[tuple[User, str]], first: int = 1) -> None:
-    """Take turns through the service, in a thread of their own: this one runs Playwright's event
-    loop, where the service's after-commit broadcast cannot run."""
+def _in_thread(work: Callable[[], T]) -> T:
+    """Run a service in a thread of its own: this one runs Playwright's event loop, where the
+    service's after-commit broadcast cannot run."""
 
-    def run() -> None:
+    def run() -> T:
         try:
-            for number, (user, action) in enumerate(script, start=first):
-                turn_submit(
-                    dialogue_id=dialogue.pk, user=user, action=action,
-                    text=f"Words number {number}.", client_msg_id=f"m{number}",
-                )  # fmt: skip
+            return work()
         finally:
             connection.close()
 
     with ThreadPoolExecutor(max_workers=1) as pool:
-        pool.submit(run).result()
+        return pool.submit(run).result()
+
+
+def _take_turns(dialogue: Dialogue, script: list[tuple[User, str]], first: int = 1) -> None:
+    def take() -> None:
+        for number, (user, action) in enumerate(script, start=first):
+            turn_submit(
+                dialogue_id=dialogue.pk, user=user, action=action,
+                text=f"Words number {number}.", client_msg_id=f"m{number}",
+            )  # fmt: skip
+
+    _in_thread(take)
 
 
 def test_on_a_phone_the_your_move_panel_stays_in_view_under_the_latest_of_100_turns(
     logged_in_page, couple: Couple, alice: User, bob: User
 ) -> None:
-    dialogue = dialogue_start(couple=couple, user=alice, topic="the dishes")
+    dialogue = _in_thread(lambda: dialogue_start(couple=couple, user=alice, topic="the dishes"))
     script = [(alice, "request"), (bob, "accept"), (alice, "send"), (bob, "mirror")]
     script += [(alice, "correct"), (bob, "mirror")] * 48
     _take_turns(dialogue, script)
