@@ -9,6 +9,40 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.AlterField(
+            model_name="coaching",
+            name="step",
+            field=models.CharField(
+                choices=[
+                    ("appointment", "appointment"),
+                    ("appointment_reply", "appointment_reply"),
+                    ("send", "send"),
+                    ("mirror", "mirror"),
+                    ("check", "check"),
+                    ("more", "more"),
+                    ("more_answer", "more_answer"),
+                    ("summary", "summary"),
+                    ("summary_check", "summary_check"),
+                    ("validation", "validation"),
+                    ("validation_ack", "validation_ack"),
+                    ("empathy", "empathy"),
+                    ("empathy_check", "empathy_check"),
+                    ("close", "close"),
+                    ("ended", "ended"),
+                    ("invite", "invite"),
+                    ("respond", "respond"),
+                    ("hurt", "hurt"),
+                    ("hurt_mirror", "hurt_mirror"),
+                    ("hurt_check", "hurt_check"),
+                    ("wish", "wish"),
+                    ("wish_mirror", "wish_mirror"),
+                    ("care", "care"),
+                    ("flood", "flood"),
+                    ("thanks", "thanks"),
+                ],
+                max_length=20,
+            ),
+        ),
         migrations.AddField(
             model_name="dialogue",
             name="prepared",
