@@ -193,6 +193,7 @@
     if (frame.in_reply_to) coachSending = false;
     progress.innerHTML = frame.html.progress;
     renderPanel(frame.html.panel);
+    showLatest(); // a prompt, like a turn, stays readable above a phone's panel
   }
 
   function observing() {

@@ -65,7 +65,7 @@ def test_the_main_pages_run_without_a_single_csp_violation(
     page.get_by_label("What would you like to talk about?").fill("the dishes")
     page.get_by_role("button", name="Start and ask for a time").click()
     expect(page.locator("#connection")).to_have_text("Live")
-    page.get_by_role("button", name="Send", exact=True).click()
+    page.get_by_role("button", name="Ask to talk now", exact=True).click()
     expect(page.locator("#transcript")).to_contain_text("Is now a good time?")
     assert _violations(page) == []
     assert errors == []

@@ -22,6 +22,7 @@ from .conftest import ClientFor
 pytestmark = pytest.mark.django_db
 
 SNAPSHOT = {
+    "kind": "standard", "stage_minutes": None, "prepared": [], "updated": None,
     "topic": "the dishes", "paused": False, "paused_until": None, "round": 1, "last_seq": 3,
     "sender": {"id": 1, "name": "Alice"}, "receiver": {"id": 2, "name": "Bob"},
     "ended": False, "read_only": False, "held": None, "timer": None,
