@@ -20,13 +20,13 @@ from imago_site.errors import ImagoError
 from . import flow
 from .access import dialogue_access
 from .flood import FLOODED, FloodGuard
-from .forms import CoachingForm, TurnForm
+from .forms import MSG_ID_PATTERN, CoachingForm, TurnForm
 from .fragments import render_coaching, render_live, viewer_role
 from .services import coaching_submit, dialogue_state, turn_submit
 
 MAX_FRAME_CHARS = 32_000  # a 4,000-character text in JSON, with room for escapes
 TYPING_MIN_INTERVAL = 1.0  # seconds between two typing hints forwarded for one connection
-MSG_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+MSG_ID = re.compile(MSG_ID_PATTERN)
 # Refusals after which the client's picture is probably stale: send it the fresh state.
 RESYNC_CODES = {"conflict", "not_your_turn", "wrong_step", "paused", "ended", "read_only", "held"}
 # Which flood bucket (dialogue/flood.py) each kind of message draws on, beside the one for frames.

@@ -51,6 +51,8 @@ class DialogueStartForm(forms.Form):
 
 # Form-level error codes that mean "this text cannot be stored", whatever the field.
 UNSTORABLE = {"unstorable", "null_characters_not_allowed"}
+# A client's message id: defined once, for the form and the socket's frame check.
+MSG_ID_PATTERN = r"^[A-Za-z0-9_.:-]{1,64}$"
 
 
 def storable(value: str) -> None:
@@ -65,7 +67,7 @@ def storable(value: str) -> None:
 class MessageForm(forms.Form):
     """What every message of the room shares: a client message id, and one refusal per form."""
 
-    msg_id = forms.RegexField(regex=r"^[A-Za-z0-9_.:-]{1,64}$", max_length=64)
+    msg_id = forms.RegexField(regex=MSG_ID_PATTERN, max_length=64)
     # Which error code a client sees when a field fails to validate.
     ERROR_CODES: dict[str, tuple[str, str]] = {}
 

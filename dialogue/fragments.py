@@ -11,7 +11,7 @@ from typing import Any
 from django.template.loader import render_to_string
 
 from . import flow
-from .services import PROMPT_LIMIT
+from .services import PROMPT_LIMIT, TEXT_LIMIT
 
 
 def viewer_role(snapshot: dict[str, Any], user_id: int, *, observer: bool) -> flow.Role:
@@ -244,6 +244,7 @@ def panel_context(
         "coach_msg_id": uuid.uuid4().hex,
         "timer_minutes": TIMER_MINUTES,
         "prompt_limit": PROMPT_LIMIT,
+        "text_limit": TEXT_LIMIT,
     }
 
 

@@ -368,7 +368,9 @@
 
   function countChars(textarea) {
     var count = document.getElementById("turn-count");
-    if (count) count.textContent = textarea.value.length > 3500 ? (4000 - textarea.value.length) + " characters left" : "";
+    // The limit comes from the server (the textarea's maxlength); warn in its last eighth.
+    var limit = textarea.maxLength;
+    if (count) count.textContent = limit > 0 && textarea.value.length > limit * 7 / 8 ? (limit - textarea.value.length) + " characters left" : "";
   }
 
   function wirePanel() {
