@@ -4,51 +4,19 @@ the test's own, on a free port, is stopped and started for real."""
 
 from __future__ import annotations
 
-import subprocess
-import time
 import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
-import redis
 from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 
 from couples.models import User
 from dialogue.models import Dialogue, Turn
-from tests.conftest import _free_port
+from tests.servers import RedisServer
 
 pytestmark = pytest.mark.django_db
-
-
-class RedisServer:
-    def __init__(self) -> None:
-        self.port = _free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--save", "",
-             "--appendonly", "no"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        client = redis.Redis(host="127.0.0.1", port=self.port)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                client.ping()
-                return
-            except redis.ConnectionError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-
-    def stop(self) -> None:
-        assert self.process is not None
-        self.process.terminate()
-        self.process.wait(timeout=10)
 
 
 @pytest.fixture

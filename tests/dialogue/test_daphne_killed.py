@@ -1,31 +1,27 @@
 """Killing the server mid-dialogue loses nothing: a real daphne is killed with SIGKILL ten times
-while a couple is acting, with one action still in flight each time; after each restart the
-clients reconnect and resend what was not acknowledged, with the same message id. Every
-acknowledged turn is then stored exactly once, and the sequence has no gap."""
+while several couples are acting at once, each with one action still in flight every time; after
+each restart the clients reconnect and resend what was not acknowledged, with the same message
+id. Every acknowledged turn is then stored exactly once, and the sequence has no gap."""
 
 from __future__ import annotations
 
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 
 import pytest
 from websockets.sync.client import ClientConnection, connect
 
-from couples.models import Couple, User
 from dialogue.models import Dialogue, Turn
 from dialogue.services import dialogue_start
-from tests.conftest import ROOT, _free_port, _test_database_env, login_client
+from tests.conftest import login_client, make_user, pair
+from tests.servers import Daphne
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 CYCLES = 10
+COUPLES = 4  # acting at once: each kill lands with several actions in the server
 # The opening and one whole round, in order: who acts ("s" sender, "r" receiver), action, text.
 SCRIPT: list[tuple[str, str, str]] = [
     ("s", "request", "Can we talk about the dishes?"),
@@ -51,45 +47,14 @@ SCRIPT: list[tuple[str, str, str]] = [
 ]
 
 
-class Server:
-    """One daphne process on a fixed port, serving the test database."""
-
-    def __init__(self) -> None:
-        self.port = _free_port()
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port),
-             "imago_site.asgi:application"],
-            cwd=ROOT, env=_test_database_env(), stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
-                return
-            except OSError:
-                if self.proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("daphne did not start") from None
-                time.sleep(0.1)
-
-    def kill(self) -> None:
-        assert self.proc is not None
-        os.kill(self.proc.pid, signal.SIGKILL)
-        self.proc.wait(timeout=10)
-
-
 @pytest.fixture
-def server() -> Iterator[Server]:
-    running = Server()
+def server() -> Iterator[Daphne]:
+    running = Daphne()
     yield running
-    if running.proc is not None and running.proc.poll() is None:
-        running.kill()
+    running.stop()
 
 
-def _open(server: Server, dialogue: Dialogue, cookie: str) -> ClientConnection:
+def _open(server: Daphne, dialogue: Dialogue, cookie: str) -> ClientConnection:
     ws = connect(
         f"ws://127.0.0.1:{server.port}/ws/dialogue/{dialogue.pk}/",
         additional_headers={"Cookie": f"sessionid={cookie}"},
@@ -145,34 +110,53 @@ def _cycle(
     return in_flight, step + 2
 
 
-def test_ten_kills_mid_dialogue_lose_no_acknowledged_turn_and_duplicate_none(
-    server: Server, couple: Couple, alice: User, bob: User
+class Pair:
+    """One couple's dialogue as its two browsers see it across the kills."""
+
+    def __init__(self, index: int) -> None:
+        sender = make_user(f"s{index}@example.com", f"Sender {index}")
+        receiver = make_user(f"r{index}@example.com", f"Receiver {index}")
+        self.dialogue = dialogue_start(
+            couple=pair(sender, receiver), user=sender, topic="The dishes"
+        )
+        self.cookies = {
+            "s": login_client(sender).cookies["sessionid"].value,
+            "r": login_client(receiver).cookies["sessionid"].value,
+        }
+        self.acknowledged: list[str] = []
+        self.in_flight: tuple[str, str, str, str] | None = None  # who, msg_id, action, text
+        self.step = 0
+
+    def act(self, server: Daphne, cycle: int, stack: ExitStack) -> None:
+        sockets = {
+            who: stack.enter_context(_open(server, self.dialogue, cookie))
+            for who, cookie in self.cookies.items()
+        }
+        self.in_flight, self.step = _cycle(
+            cycle, sockets, self.in_flight, self.step, self.acknowledged
+        )
+
+
+def test_ten_kills_under_load_lose_no_acknowledged_turn_and_duplicate_none(
+    server: Daphne,
 ) -> None:
-    dialogue = dialogue_start(couple=couple, user=alice, topic="The dishes")
-    cookies = {
-        "s": login_client(alice).cookies["sessionid"].value,
-        "r": login_client(bob).cookies["sessionid"].value,
-    }
-    acknowledged: list[str] = []
-    in_flight: tuple[str, str, str, str] | None = None  # who, msg_id, action, text
-    step = 0
+    pairs = [Pair(index) for index in range(COUPLES)]
     for cycle in range(CYCLES):
         server.start()
-        with ExitStack() as stack:
-            sockets = {
-                who: stack.enter_context(_open(server, dialogue, cookie))
-                for who, cookie in cookies.items()
-            }
-            in_flight, step = _cycle(cycle, sockets, in_flight, step, acknowledged)
+        with ExitStack() as stack, ThreadPoolExecutor(max_workers=COUPLES) as pool:
+            # Every couple acts at once, and each leaves an action in flight when daphne dies.
+            for done in [pool.submit(one.act, server, cycle, stack) for one in pairs]:
+                done.result()
             server.kill()
 
-    turns = list(Turn.objects.filter(dialogue=dialogue).order_by("seq"))
-    ids = [turn.client_msg_id for turn in turns]
-    assert [turn.seq for turn in turns] == list(range(1, len(turns) + 1))
-    assert len(ids) == len(set(ids)), "a resent action became a second turn"
-    assert set(acknowledged) <= set(ids), "an acknowledged turn is missing"
-    # Every action but the last one in flight was acknowledged and stored once.
-    assert len(acknowledged) == 2 * CYCLES - 1
-    assert [t.action for t in turns[: len(acknowledged)]] == [a for _, a, _ in SCRIPT][
-        : len(acknowledged)
-    ]
+    for one in pairs:
+        turns = list(Turn.objects.filter(dialogue=one.dialogue).order_by("seq"))
+        ids = [turn.client_msg_id for turn in turns]
+        assert [turn.seq for turn in turns] == list(range(1, len(turns) + 1))
+        assert len(ids) == len(set(ids)), "a resent action became a second turn"
+        assert set(one.acknowledged) <= set(ids), "an acknowledged turn is missing"
+        # Every action but the last one in flight was acknowledged and stored once.
+        assert len(one.acknowledged) == 2 * CYCLES - 1
+        assert [t.action for t in turns[: len(one.acknowledged)]] == [a for _, a, _ in SCRIPT][
+            : len(one.acknowledged)
+        ]
