@@ -188,9 +188,18 @@ def _paths(world: World) -> dict[str, list[str]]:
     return paths
 
 
-def _context(browser: Browser, base_url: str, user: User | None, persona: str) -> Page:
-    # A phone, as most couples will hold: the layout is mobile first.
-    context = browser.new_context(base_url=base_url, viewport={"width": 390, "height": 844})
+PHONE = {"width": 390, "height": 844}  # as most couples will hold it: the layout is mobile first
+DESKTOP = {"width": 1280, "height": 800}
+
+
+def _context(
+    browser: Browser,
+    base_url: str,
+    user: User | None,
+    persona: str,
+    viewport: dict[str, int] = PHONE,
+) -> Page:
+    context = browser.new_context(base_url=base_url, viewport=viewport)
     if user is not None:
         # A therapist between password and second factor: logged in, not yet verified.
         client = Client() if persona.endswith("_pending") else login_client(user)
@@ -337,6 +346,7 @@ def test_the_quick_exit_is_the_first_tab_stop_and_leaves_at_once(
 def test_pages_pass_the_check_in_their_htmx_and_live_states(
     world: World, browser: Browser, live_daphne: str
 ) -> None:
+    """At desktop width, where the walk above ran at phone width."""
     axe = Axe()
     found: dict[str, list[str]] = {}
 
@@ -345,7 +355,7 @@ def test_pages_pass_the_check_in_their_htmx_and_live_states(
         if lines:
             found[where] = lines
 
-    alice = _context(browser, live_daphne, world.people["alice"], "alice")
+    alice = _context(browser, live_daphne, world.people["alice"], "alice", DESKTOP)
     appreciation = Entry.objects.get(author=world.people["alice"], kind="appreciation")
     alice.goto(f"/exercises/entry/{appreciation.pk}/")
     alice.get_by_role("link", name=re.compile("^Edit")).click()
@@ -365,7 +375,7 @@ def test_pages_pass_the_check_in_their_htmx_and_live_states(
     alice.goto(f"/dialogues/{dialogue.pk}/")
     expect(alice.locator("#connection")).to_have_text("Live")
     check(alice, "the dialogue room, live")
-    bob = _context(browser, live_daphne, world.people["bob"], "bob")
+    bob = _context(browser, live_daphne, world.people["bob"], "bob", DESKTOP)
     bob.goto(f"/dialogues/{dialogue.pk}/")
     expect(bob.locator("#connection")).to_have_text("Live")
     check(bob, "the dialogue room of the waiting partner, live")
@@ -375,7 +385,7 @@ def test_pages_pass_the_check_in_their_htmx_and_live_states(
     expect(bob.get_by_test_id("acknowledged")).to_be_visible()
     check(bob, "an appreciation after the thank-you, swapped in")
 
-    carol = _context(browser, live_daphne, world.people["carol"], "carol")
+    carol = _context(browser, live_daphne, world.people["carol"], "carol", DESKTOP)
     carol.goto(f"/clients/{world.couple.pk}/")
     carol.get_by_role("link", name="Homework", exact=True).click()
     expect(carol.get_by_role("link", name="Homework", exact=True)).to_have_attribute(
@@ -383,7 +393,7 @@ def test_pages_pass_the_check_in_their_htmx_and_live_states(
     )
     check(carol, "a desk tab reached through htmx")
 
-    ivy = _context(browser, live_daphne, world.people["ivy"], "ivy")
+    ivy = _context(browser, live_daphne, world.people["ivy"], "ivy", DESKTOP)
     ivy.goto("/")
     ivy.get_by_label("Invitation code").fill("ABCD-EFGH")
     ivy.get_by_role("button", name="Join my partner").click()
