@@ -467,9 +467,13 @@ def mfa_recovery_codes_renew(*, user: User) -> list[str]:
         return codes
 
 
-def mfa_disable(*, user: User) -> None:
+def mfa_may_disable(user: User) -> bool:
     """Partners may turn the second factor off again; therapists may not."""
-    if user.is_therapist:
+    return not user.is_therapist
+
+
+def mfa_disable(*, user: User) -> None:
+    if not mfa_may_disable(user):
         raise CoupleError(
             "mfa_required", "Therapist accounts keep their second factor: it protects your clients."
         )

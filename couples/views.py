@@ -53,6 +53,7 @@ from .services import (
     account_signup,
     mfa_disable,
     mfa_enabled,
+    mfa_may_disable,
     mfa_recovery_codes_renew,
     mfa_totp_confirm,
     mfa_totp_pending,
@@ -654,7 +655,9 @@ def mfa(request: HttpRequest) -> HttpResponse:
             messages.error(request, str(exc))
         return redirect("couples:mfa")
     if enabled:
-        return render(request, "couples/mfa.html", {"enabled": True})
+        return render(
+            request, "couples/mfa.html", {"enabled": True, "may_disable": mfa_may_disable(user)}
+        )
     device = mfa_totp_pending(user=user)
     if request.method == "POST" and form.is_valid():
         try:

@@ -7,14 +7,30 @@ the observer and never act. Anyone else: None, and views turn that into a 404.""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 
-from couples.access import AccessRole, couple_access_role, look_record
+from couples.access import AccessRole, active_couple_for, couple_access_role, look_record
 from couples.models import Couple, User
 
 from . import flow
 from .models import Dialogue, DialogueQuerySet, Turn
+
+
+@dataclass(frozen=True)
+class StartAccess:
+    """Whether `user` may start a dialogue, and in which couple; if not, whether pairing with a
+    partner would let them (a therapist never starts one, paired or not)."""
+
+    couple: Couple | None
+    may_pair: bool
+
+
+def dialogue_start_access(user: User) -> StartAccess:
+    couple = active_couple_for(user)
+    return StartAccess(couple=couple, may_pair=couple is None and not user.is_therapist)
 
 
 def dialogues_visible(user: User, *, couple: Couple | None = None) -> DialogueQuerySet:

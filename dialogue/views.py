@@ -14,7 +14,7 @@ from imago_site.errors import ImagoError
 from imago_site.http import refuse
 
 from . import flow
-from .access import dialogues_visible, get_dialogue_for_user
+from .access import dialogue_start_access, dialogues_visible, get_dialogue_for_user
 from .appointments import (
     AppointmentError,
     appointment_cancel,
@@ -45,9 +45,11 @@ PRACTICE = "dialogue_practice"
 
 
 def _list_context(request: HttpRequest, start_form: DialogueStartForm) -> dict[str, object]:
-    couple = active_couple_for(request.user)
+    start = dialogue_start_access(request.user)
+    couple = start.couple
     dialogues = dialogues_visible(request.user)
     return {
+        "may_pair": start.may_pair,
         # The first time a couple comes to their dialogues, a walk-through and a practice round.
         "walkthrough": couple is not None
         and not request.session.get(WALKTHROUGH_SKIPPED)

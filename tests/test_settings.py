@@ -78,3 +78,9 @@ def test_demo_data_names_the_address_make_run_serves(tmp_path: Path) -> None:
     result = _manage("demo_data", HOST="192.0.2.7", PORT="8123", **local)
     assert result.returncode == 0, result.stderr
     assert "Open http://192.0.2.7:8123 in two browsers." in result.stdout
+
+
+def test_the_readme_opens_with_the_two_commands() -> None:
+    first_lines = (ROOT / "README.md").read_text().splitlines()[:6]
+    assert any(line.startswith("make run ") for line in first_lines)
+    assert any(line.startswith("make test ") for line in first_lines)

@@ -131,6 +131,7 @@ def test_a_partner_may_turn_the_second_factor_on_and_off_a_therapist_may_not_tur
     _set_up(client)
     later = _log_in(alice)
     assert later.get("/").url.startswith(reverse("couples:mfa_verify"))
+    assert "Turn the second factor off" in client.get(reverse("couples:mfa")).content.decode()
     client.post(reverse("couples:mfa"), {"action": "disable"})
     assert not TOTPDevice.objects.filter(user=alice).exists()
     assert _log_in(alice).get("/").status_code == 200
@@ -138,6 +139,8 @@ def test_a_partner_may_turn_the_second_factor_on_and_off_a_therapist_may_not_tur
 
     therapist = _log_in(carol)
     _set_up(therapist)
+    page = therapist.get(reverse("couples:mfa")).content.decode()
+    assert "Turn the second factor off" not in page and "keep their second factor" in page
     therapist.post(reverse("couples:mfa"), {"action": "disable"})
     assert TOTPDevice.objects.filter(user=carol, confirmed=True).exists()
 

@@ -79,6 +79,18 @@ def test_starting_needs_an_active_couple_and_a_topic(
     assert not Dialogue.objects.exists()
 
 
+def test_the_list_invites_only_an_unpaired_partner_to_pair_first(
+    client_for: ClientFor, couple: Couple, alice: User, carol: User
+) -> None:
+    ivy = User.objects.create_user("ivy@example.com", "x", display_name="Ivy")
+    page = client_for(ivy).get(reverse("dialogue:list")).content.decode()
+    assert "Pair with them first" in page and "Start a dialogue" not in page
+    page = client_for(alice).get(reverse("dialogue:list")).content.decode()
+    assert "Pair with them first" not in page and "Start a dialogue with Bob" in page
+    page = client_for(carol).get(reverse("dialogue:list")).content.decode()
+    assert "Pair with them first" not in page and "Start a dialogue" not in page
+
+
 @pytest.mark.parametrize("name", ["dialogue:room", "dialogue:transcript"])
 def test_another_couples_dialogue_is_a_404_just_like_a_missing_one(
     name: str, client_for: ClientFor, dialogue: Dialogue, mallory_couple: Couple, mallory: User
