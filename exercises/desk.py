@@ -34,6 +34,7 @@ from . import access
 from .access import prefetch_details
 from .charts import CHART_WEEKS, bar_chart, local_midnight, week_counts, week_start, weekly
 from .exports import entry_record, plain
+from .overview import history_filter
 from .models import (
     DeskVisit,
     EntryQuerySet,
@@ -214,14 +215,12 @@ def client_history(
     date_from: date | None = None,
     date_to: date | None = None,
 ) -> EntryQuerySet:
-    entries = client_entries(viewer=viewer, couple=couple)
-    if kind:
-        entries = entries.filter(kind=kind)
-    if date_from:
-        entries = entries.filter(created_at__gte=local_midnight(date_from))
-    if date_to:
-        entries = entries.filter(created_at__lt=local_midnight(date_to + timedelta(days=1)))
-    return entries
+    return history_filter(
+        client_entries(viewer=viewer, couple=couple),
+        kind=kind,
+        date_from=date_from,
+        date_to=date_to,
+    )
 
 
 # --- Dialogue skills ---------------------------------------------------------------------------

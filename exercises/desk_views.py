@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from couples.models import Couple
 from dialogue import selectors as dialogue_selectors
 
-from . import access, desk, services
+from . import access, desk, overview, services
 from .forms import (
     BriefForm,
     HistoryFilterForm,
@@ -108,9 +108,13 @@ def history(request: HttpRequest, pk: object) -> HttpResponse:
     _look(request, couple, f"shared history, page {page.number}")
     query = request.GET.copy()
     query.pop("page", None)
-    return _render(
-        request, couple, "history", {"form": form, "page": page, "query": query.urlencode()}
-    )
+    context = {
+        "form": form,
+        "page": page,
+        "entries": overview.entries_headed(page.object_list),
+        "query": query.urlencode(),
+    }
+    return _render(request, couple, "history", context)
 
 
 @login_required

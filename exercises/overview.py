@@ -98,6 +98,16 @@ def history_filter(
     return entries
 
 
+def entries_headed(entries: list[Entry]) -> list[Entry]:
+    """A page of a history, each entry with `spec` and `excerpt` (its first words), so that
+    entries of one kind stay distinguishable: a fixed number of queries per kind on the page."""
+    entries = access.prefetch_details(list(entries))
+    for entry in entries:
+        entry.spec = KINDS[entry.kind]
+        entry.excerpt = entry.spec.excerpt(entry.detail)
+    return entries
+
+
 def caring_week(user: User, couple: Couple) -> dict[str, object]:
     """This week's caring gifts in the couple, day by day, for both partners."""
     start = week_start(timezone.localdate())

@@ -77,7 +77,7 @@ def _world(persona: str) -> World:
     vision = create_entry(alice, Kind.VISION, shared)
     create_entry(bob, Kind.VISION, shared)
     item = VisionItem.objects.filter(vision__entry=vision).first()
-    vision_merge(couple=couple, by=bob, decisions={item.pk: 4})
+    vision_merge(couple=couple, by=bob, decisions={item.pk: (True, 4)})
     dialogue = dialogue_start(couple=couple, user=alice, topic="weekend plans")
     if persona != "olga":
         dialogue_invite_therapist(dialogue_id=dialogue.pk, user=alice, invite=True)
