@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from couples.models import Couple
 from dialogue import selectors as dialogue_selectors
 
-from . import access, desk, overview, services
+from . import access, desk, services
 from .forms import (
     BriefForm,
     HistoryFilterForm,
@@ -30,6 +30,7 @@ from .forms import (
     NoteForm,
 )
 from .models import Homework, Note
+from .overview import entries_headed
 from .services import NOTE_LIMIT, ExerciseError
 
 PAGE_SIZE = 20
@@ -111,7 +112,7 @@ def history(request: HttpRequest, pk: object) -> HttpResponse:
     context = {
         "form": form,
         "page": page,
-        "entries": overview.entries_headed(page.object_list),
+        "entries": entries_headed(page.object_list),
         "query": query.urlencode(),
     }
     return _render(request, couple, "history", context)

@@ -8,7 +8,7 @@ import calendar
 from collections import defaultdict
 from datetime import date, timedelta
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, prefetch_related_objects
 from django.utils import timezone
 
 from couples.models import Couple, User
@@ -100,8 +100,13 @@ def history_filter(
 
 def entries_headed(entries: list[Entry]) -> list[Entry]:
     """A page of a history, each entry with `spec` and `excerpt` (its first words), so that
-    entries of one kind stay distinguishable: a fixed number of queries per kind on the page."""
-    entries = access.prefetch_details(list(entries))
+    entries of one kind stay distinguishable: one query per kind on the page whose excerpt
+    reads rows, whatever the number of entries."""
+    entries = list(entries)
+    for kind, spec in KINDS.items():
+        group = [entry for entry in entries if entry.kind == kind]
+        if group and spec.excerpt_rows:
+            prefetch_related_objects(group, spec.excerpt_rows)
     for entry in entries:
         entry.spec = KINDS[entry.kind]
         entry.excerpt = entry.spec.excerpt(entry.detail)

@@ -402,9 +402,7 @@ def vision_entries(*, couple: Couple, user: User) -> tuple[list[Entry], list[Ent
     )
 
 
-def vision_merge(
-    *, couple: Couple, by: User, decisions: dict[int, tuple[bool, int | None]]
-) -> int:
+def vision_merge(*, couple: Couple, by: User, decisions: dict[int, tuple[bool, int | None]]) -> int:
     """Record which of the partner's statements `by` accepts into the shared vision: item id →
     (accepted, their own importance rating 1–5 or None while unrated). Returns how many are
     accepted."""
@@ -425,7 +423,9 @@ def vision_merge(
             raise ExerciseError(
                 "bad_choice", "Some of those statements aren't part of your partner's vision."
             )
-        if any(rating is not None and rating not in range(1, 6) for _, rating in decisions.values()):
+        if any(
+            rating is not None and rating not in range(1, 6) for _, rating in decisions.values()
+        ):
             raise ExerciseError("bad_rating", "Importance is a number from 1 to 5.")
         for item_id, (accepted, importance) in decisions.items():
             VisionResponse.objects.update_or_create(

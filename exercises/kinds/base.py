@@ -76,6 +76,7 @@ class KindSpec:
     model: type
     summary: Callable[[Any], str]  # the stored title, from the detail
     excerpt: Callable[[Any], str]  # the first words, for lists where titles look alike
+    excerpt_rows: str = ""  # the rows the excerpt reads, from the entry ("caring__items")
     formset: type | None = None
     rows_fixed: bool = False  # the formset has a fixed number of rows (no "add more")
     row_legend: str = ""
@@ -171,6 +172,6 @@ def grouped(items: list[Any], choices: list[tuple[str, str]]) -> list[tuple[str,
 
 def mark_given_today(items: list[Any], user: User, today: date) -> None:
     for item in items:
-        item.given_today = any(
-            g.giver_id == user.pk and g.given_on == today for g in item.gifts.all()
-        )
+        gifts = list(item.gifts.all())
+        item.given_today = any(g.giver_id == user.pk and g.given_on == today for g in gifts)
+        item.last_given = max((g.given_on for g in gifts), default=None)

@@ -133,6 +133,7 @@ SPEC = KindSpec(
     grandchildren="gifts",
     summary=lambda d: f"Caring behaviors: {count_of('items', 'item')(d)}",
     excerpt=first_row("items", "text"),
+    excerpt_rows="caring__items",
     prefetch=(
         Prefetch("caring__items__gifts", queryset=CaringGift.objects.select_related("giver")),
     ),

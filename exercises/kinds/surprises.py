@@ -130,6 +130,7 @@ SPEC = KindSpec(
     grandchildren="gifts",
     summary=lambda d: f"Surprises and fun: {count_of('items', 'idea')(d)}",
     excerpt=first_row("items", "text"),
+    excerpt_rows="surprises__items",
     prefetch=(
         Prefetch("surprises__items__gifts", queryset=SurpriseGift.objects.select_related("giver")),
     ),

@@ -109,6 +109,7 @@ SPEC = KindSpec(
     children="items",
     summary=lambda d: f"What I love about you: {count_of('items', 'trait')(d)}",
     excerpt=first_row("items", "text"),
+    excerpt_rows="traits__items",
     prefetch=("traits__items",),
     prepare=_prepare,
 )

@@ -150,6 +150,7 @@ SPEC = KindSpec(
     grandchildren="responses",
     summary=lambda d: f"Relationship vision: {count_of('items', 'statement')(d)}",
     excerpt=first_row("items", "statement"),
+    excerpt_rows="vision__items",
     prefetch=(
         Prefetch(
             "vision__items__responses", queryset=VisionResponse.objects.select_related("user")

@@ -135,6 +135,7 @@ SPEC = KindSpec(
     children="caretakers",
     summary=lambda d: f"Imago workup: {count_of('caretakers', 'caretaker')(d)}",
     excerpt=_excerpt,
+    excerpt_rows="workup__caretakers",
     prefetch=("workup__caretakers",),
     private_note="Your workup is private by default. It is about your own childhood; "
     "share it only if and when you want to.",

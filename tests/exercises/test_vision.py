@@ -83,7 +83,7 @@ def test_a_statement_can_be_accepted_before_it_is_rated_and_rated_later(
     bob_items = list(_vision(bob, "We cook together").vision.items.all())
     cook = bob_items[0]
     response = client_for(alice).post(MERGE, {f"accept_{cook.pk}": "on"}, follow=True)
-    assert "You accepted 1 of your partner's statements." in response.content.decode()
+    assert "You accepted 1 of your partner&#x27;s statements." in response.content.decode()
     saved = VisionResponse.objects.get(item=cook, user=alice)
     assert saved.accepted and saved.importance is None
     page = client_for(bob).get(reverse("exercises:vision_shared")).content.decode()
@@ -97,9 +97,11 @@ def test_an_importance_outside_one_to_five_is_refused_and_changes_nothing(
 ) -> None:
     _vision(alice, "We settle our differences calmly")
     cook = _vision(bob, "We cook together").vision.items.get()
-    body = client_for(alice).post(
-        MERGE, {f"accept_{cook.pk}": "on", f"importance_{cook.pk}": "9"}
-    ).content.decode()
+    body = (
+        client_for(alice)
+        .post(MERGE, {f"accept_{cook.pk}": "on", f"importance_{cook.pk}": "9"})
+        .content.decode()
+    )
     assert "Select a valid choice" in body
     assert not VisionResponse.objects.exists()
 
