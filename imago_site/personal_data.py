@@ -44,6 +44,8 @@ from exercises.models import Entry, Visibility
 from exercises.registry import KINDS
 from imago_site.events import send_event_on_commit
 
+# The columns of entries.csv; the rest of an entry (details, and a list's rows) goes in the last.
+ENTRY_COLUMNS = {"id", "exercise", "kind", "visibility", "created_at", "updated_at", "title"}
 LEFT_OUT = "(left out: your partner has not allowed their turns in your export)"
 
 
@@ -184,7 +186,8 @@ def personal_data_export(*, user: User, ip_coarse: str = "") -> bytes:
                 ["id", "exercise", "visibility", "created_at", "title", "details"],
                 [
                     [e["id"], e["exercise"], e["visibility"], e["created_at"], e["title"],
-                     json.dumps(e.get("details", {}), ensure_ascii=False)]
+                     json.dumps({k: v for k, v in e.items() if k not in ENTRY_COLUMNS},
+                                ensure_ascii=False)]
                     for e in entries
                 ],
             ),

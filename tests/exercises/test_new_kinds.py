@@ -231,9 +231,8 @@ def test_the_author_a_therapist_and_another_couple_cannot_give_a_surprise(
     assert "your partner is the one to answer it" in own.content.decode()
     assert client_for(carol_consented).post(_give(item), today).status_code == 404
     assert client_for(mallory).post(_give(item), today).status_code == 404
-    # The item id under the other kind's URL is no way around it.
-    caring_url = reverse("exercises:caring_gift_log", args=[item.pk])
-    assert client_for(mallory).post(caring_url, today).status_code == 404
+    unknown = reverse("exercises:gift_log", args=["appreciation", item.pk])
+    assert client_for(mallory).post(unknown, today).status_code == 404
     assert not SurpriseGift.objects.exists()
 
 
