@@ -35,7 +35,6 @@ from couples.access import (
 from couples.models import Couple, User
 
 from .models import (
-    CaringGift,
     Entry,
     EntryQuerySet,
     FollowThrough,
@@ -137,13 +136,6 @@ def gifts_visible(
     return gifts.gift_model.objects.filter(
         **{f"item__{gifts.entry_path}__in": entries_shared(user, couple=couple).values("pk")}
     ).select_related("item", "giver")
-
-
-def caring_gifts_visible(
-    user: User, *, couple: Couple | UUID | None = None
-) -> QuerySet[CaringGift]:
-    """Gifts logged on caring lists `user` may read."""
-    return gifts_visible(user, Kind.CARING, couple=couple)
 
 
 def follow_through_visible(

@@ -118,7 +118,7 @@ def caring_week(user: User, couple: Couple) -> dict[str, object]:
     start = week_start(timezone.localdate())
     days = [start + timedelta(days=n) for n in range(7)]
     gifts = (
-        access.caring_gifts_visible(user, couple=couple)
+        access.gifts_visible(user, Kind.CARING, couple=couple)
         .filter(given_on__range=(days[0], days[-1]))
         .order_by("given_on", "id")
     )

@@ -26,8 +26,6 @@ from couples.notifications import (
 from imago_site.errors import ImagoError
 
 from .models import (
-    CaringGift,
-    CaringItem,
     DeskVisit,
     Entry,
     FollowThrough,
@@ -311,14 +309,6 @@ def gift_log(*, kind: str, item_id: object, by: User, given_on: date) -> models.
         if gift_model.objects.filter(item=item, giver=by, given_on=given_on).exists():
             raise ExerciseError("already_done", "You've already logged this one for that day.")
         return gift_model.objects.create(item=item, giver=by, given_on=given_on)
-
-
-def caring_item_set_aside(*, item_id: object, by: User, aside: bool) -> CaringItem:
-    return gift_item_set_aside(kind=Kind.CARING, item_id=item_id, by=by, aside=aside)
-
-
-def caring_gift_log(*, item_id: object, by: User, given_on: date) -> CaringGift:
-    return gift_log(kind=Kind.CARING, item_id=item_id, by=by, given_on=given_on)
 
 
 # --- 3. Behavior change request ----------------------------------------------------------------
