@@ -55,7 +55,7 @@ class SurpriseItem(models.Model):
 
     class Meta:
         app_label = "exercises"
-        ordering = ["category", "id"]
+        ordering = ["id"]  # as written; the card groups them by category
 
     def __str__(self) -> str:
         return self.text

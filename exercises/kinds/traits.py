@@ -54,7 +54,7 @@ class Trait(models.Model):
 
     class Meta:
         app_label = "exercises"
-        ordering = ["category", "id"]
+        ordering = ["id"]  # as written; the card groups them by category
 
     def __str__(self) -> str:
         return self.text
@@ -92,7 +92,7 @@ def _prepare(entry: Entry, user: User, today: date) -> None:
     entry.flooding = {
         "variant": FLOODING_VARIANT,
         "topic": FLOODING_TOPIC,
-        "prepared": "\n".join(item.text for item in items),
+        "prepared": "\n".join(item.text for _, group in entry.item_groups for item in group),
     }
 
 

@@ -114,4 +114,4 @@ def test_a_surprises_list_is_shared_and_the_partner_marks_one_given(
     # In the shared history, the list reads as kind, author, date and its first words.
     bob_page.goto("/exercises/history/")
     expect(bob_page.locator(".timeline-item").first).to_contain_text("Surprises and fun")
-    expect(bob_page.locator(".timeline-item").first).to_contain_text("a salsa class together")
+    expect(bob_page.locator(".timeline-item").first).to_contain_text("breakfast in the garden")

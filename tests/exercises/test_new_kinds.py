@@ -282,3 +282,40 @@ def test_shared_history_tells_entries_of_one_kind_apart_by_author_date_and_first
         assert "Caring behaviors" in item and f"{today.day} {today:%b %Y}" in item
     assert "Bob" in items[0] and "sing to me badly" in items[0]
     assert "You" in items[1] and "plan a picnic" in items[1]
+
+
+def test_the_desk_history_lists_only_the_new_kinds_shared_with_the_therapist(
+    couple: Couple, alice: User, bob: User, carol_consented: User, client_for: ClientFor
+) -> None:
+    create_entry(alice, Kind.WOUND, Visibility.THERAPIST, what_hurt="the long winters alone")
+    create_entry(bob, Kind.WOUND, Visibility.PARTNER, what_hurt="the shouting at dinner")
+    create_entry(bob, Kind.TRAITS, Visibility.PRIVATE)
+    create_entry(bob, Kind.SURPRISES, Visibility.THERAPIST)
+    page = client_for(carol_consented).get(reverse("desk:history", args=[couple.pk]))
+    body = page.content.decode()
+    assert "the long winters alone" in body and "Childhood wound" in body
+    assert "breakfast in the garden" in body  # Bob's surprises, shared with Carol
+    assert "the shouting at dinner" not in body  # shared with Alice only
+    assert "What I love about you" not in body  # private
+
+
+def test_my_export_holds_the_new_kinds_with_their_rows(
+    couple: Couple, alice: User, bob: User, client_for: ClientFor
+) -> None:
+    create_entry(alice, Kind.WOUND)
+    create_entry(alice, Kind.TRAITS)
+    surprises = create_entry(alice, Kind.SURPRISES, Visibility.PARTNER)
+    item = surprises.surprises.items.get(text="breakfast in the garden")
+    client_for(bob).post(
+        reverse("exercises:gift_log", args=["surprises", item.pk]),
+        {"given_on": timezone.localdate().isoformat()},
+    )
+    data = client_for(alice).get(reverse("exercises:export_json")).json()
+    by_kind = {entry["kind"]: entry for entry in data["entries"]}
+    assert by_kind["wound"]["details"]["what_needed"] == "To hear that my sadness made sense"
+    assert [t["text"] for t in by_kind["traits"]["items"]][0] == "your laugh when you're surprised"
+    given = next(i for i in by_kind["surprises"]["items"] if i["text"] == item.text)
+    assert given["gifts"][0]["giver"] == "Bob"
+    assert client_for(bob).get(reverse("exercises:export_json")).json()["entries"] == []
+    csv_body = client_for(alice).get(reverse("exercises:export_csv")).content.decode()
+    assert "a salsa class together" in csv_body and "Someone to sit with me" in csv_body
