@@ -97,6 +97,7 @@ class VisionMergeForm(forms.Form):
                 empty_value=None,
                 required=False,
                 initial=response.importance if response else None,
+                help_text="You can leave it unrated for now and rate it later.",
             )
 
     def rows(self) -> list[tuple[object, forms.BoundField, forms.BoundField]]:
