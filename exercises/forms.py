@@ -61,7 +61,9 @@ class FollowThroughForm(forms.Form):
     note = forms.CharField(label="How it went (optional)", max_length=300, required=False)
 
 
-class CaringGiftForm(forms.Form):
+class GiftForm(forms.Form):
+    """The day an item of a partner's list (caring behaviors, surprises) was given."""
+
     given_on = forms.DateField(
         label="Day",
         initial=timezone.localdate,

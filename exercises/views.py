@@ -16,8 +16,8 @@ from couples.notifications import notification_read_target
 from . import access, exports, overview, services
 from .desk import partner_homework
 from .forms import (
-    CaringGiftForm,
     FollowThroughForm,
+    GiftForm,
     HistoryFilterForm,
     HomeworkLinkForm,
     TruthForm,
@@ -138,7 +138,7 @@ def _forms_valid(forms: dict[str, object]) -> bool:
 
 def _kind_extras(request: HttpRequest, spec: KindSpec, scope: Couple | None) -> dict[str, object]:
     """What the kind's own section of its page needs (the caring week, the calendar…)."""
-    return spec.page_extras(request, scope) if spec.page_extras is not None else {}
+    return spec.page_extras(request, _can(request), scope) if spec.page_extras else {}
 
 
 @login_required
@@ -374,7 +374,7 @@ def gift_item_set_aside(request: HttpRequest, item_pk: int, kind: str) -> HttpRe
 @require_POST
 def gift_log(request: HttpRequest, item_pk: int, kind: str) -> HttpResponse:
     entry = access.get_gift_item_entry(request, kind, item_pk, need="act")
-    form = CaringGiftForm(request.POST)
+    form = GiftForm(request.POST)
     if not form.is_valid():
         return _entry_response(request, entry, error="Choose a day that isn't in the future.")
     try:

@@ -104,7 +104,8 @@ class KindSpec:
     export_extras: Callable[[Any], dict[str, object]] | None = None
     # The kind page's own section (above the form), and the data it needs.
     page_template: str = ""
-    page_extras: Callable[[HttpRequest, Couple | None], dict[str, object]] | None = None
+    # (request, what the viewer may do: `access.ViewerCan`, the couple the page is scoped to)
+    page_extras: Callable[[HttpRequest, Any, Couple | None], dict[str, object]] | None = None
 
     @property
     def template(self) -> str:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
 
 from django import forms
 from django.conf import settings
@@ -25,6 +26,12 @@ from .base import (
     rows_formset,
     textarea,
 )
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+
+    from couples.models import Couple
+    from exercises.access import ViewerCan
 
 
 class CaringList(models.Model):
@@ -112,11 +119,10 @@ def _prepare(entry: Entry, user: User, today: date) -> None:
     entry.item_groups = grouped(items, CaringItem.Category.choices)
 
 
-def _page_extras(request: object, scope: object) -> dict[str, object]:
-    from exercises import access, overview
+def _page_extras(request: HttpRequest, can: ViewerCan, scope: Couple | None) -> dict[str, object]:
+    from exercises import overview
 
-    couple = access.viewer_can(request.user).couple
-    return {"week": overview.caring_week(request.user, couple)} if couple else {}
+    return {"week": overview.caring_week(request.user, can.couple)} if can.couple else {}
 
 
 SPEC = KindSpec(

@@ -4,6 +4,7 @@ request, and wishes, hopes and dreams — alone or together. Its page shows a mo
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -13,6 +14,12 @@ from django.utils import timezone
 from exercises.models import Entry, Kind
 
 from .base import KindSpec, short, textarea
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+
+    from couples.models import Couple
+    from exercises.access import ViewerCan
 
 
 class TemperatureReading(models.Model):
@@ -82,7 +89,7 @@ class TemperatureForm(forms.ModelForm):
         return data
 
 
-def _page_extras(request: object, scope: object) -> dict[str, object]:
+def _page_extras(request: HttpRequest, can: ViewerCan, scope: Couple | None) -> dict[str, object]:
     from couples.access import look_record
     from exercises import overview
 

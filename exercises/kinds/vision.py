@@ -5,6 +5,7 @@ each is now."""
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from django import forms
 from django.conf import settings
@@ -18,6 +19,12 @@ from couples.models import User
 from exercises.models import RATING, RATING_CHOICES, Entry, Kind
 
 from .base import KindSpec, RequiredRowsFormSet, count_of, first_row, rows_formset, textarea
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+
+    from couples.models import Couple
+    from exercises.access import ViewerCan
 
 NEGATION = re.compile(r"\b(don'?t|do not|never|won'?t|no longer|not|stop)\b", re.IGNORECASE)
 
@@ -124,10 +131,9 @@ def _after_update(entry: Entry, formset: BaseInlineFormSet, by: User) -> None:
     VisionResponse.objects.filter(item__in=[i for i in reworded if i.pk]).exclude(user=by).delete()
 
 
-def _page_extras(request: object, scope: object) -> dict[str, object]:
-    from exercises import access, services
+def _page_extras(request: HttpRequest, can: ViewerCan, scope: Couple | None) -> dict[str, object]:
+    from exercises import services
 
-    can = access.viewer_can(request.user)
     if can.couple:
         mine, theirs = services.vision_entries(couple=can.couple, user=request.user)
         return {"vision_status": {"mine": bool(mine), "theirs": bool(theirs)}}

@@ -6,6 +6,7 @@ workup's caretakers as suggestions for "who"."""
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -15,6 +16,12 @@ from couples.models import User
 from exercises.models import Entry, Kind
 
 from .base import KindSpec, short, textarea
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+
+    from couples.models import Couple
+    from exercises.access import ViewerCan
 
 PARENT_CHILD_VARIANT = "parent_child"  # the dialogue variant this reflection prepares
 SECTIONS = ("what_hurt", "what_missing", "what_needed")
@@ -75,7 +82,7 @@ def _prepare(entry: Entry, user: User, today: date) -> None:
     }
 
 
-def _page_extras(request: object, scope: object) -> dict[str, object]:
+def _page_extras(request: HttpRequest, can: ViewerCan, scope: Couple | None) -> dict[str, object]:
     """The viewer's own workup caretakers, suggested as "who" (reuse, not retyping)."""
     from exercises import access
     from exercises.models import Caretaker
