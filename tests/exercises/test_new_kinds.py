@@ -159,6 +159,32 @@ def test_the_wound_page_suggests_the_workups_caretakers_and_offers_a_parent_chil
 # --- Surprises and fun -------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize(
+    ("rows_data", "message"),
+    [
+        ([{"category": "surprise", "text": ""}], "Add at least 1 idea."),
+        ([{"category": "fun", "text": "y" * 201}], "at most 200 characters"),
+        ([{"category": "chores", "text": "do the dishes"}], "Select a valid choice."),
+    ],
+)
+def test_a_bad_surprises_list_is_refused_with_a_message_and_nothing_saved(
+    couple: Couple, alice: User, client_for: ClientFor, rows_data: list, message: str
+) -> None:
+    data = valid_data("surprises", **rows(rows_data))
+    body = client_for(alice).post(_new("surprises"), data, headers=HX).content.decode()
+    assert message in body
+    assert not SurpriseItem.objects.exists() and not Entry.objects.exists()
+
+
+def test_without_javascript_a_surprises_list_is_saved_and_the_page_shows_it(
+    couple: Couple, alice: User, client_for: ClientFor
+) -> None:
+    response = client_for(alice).post(_new("surprises"), valid_data("surprises"), follow=True)
+    body = response.content.decode()
+    assert response.redirect_chain[-1][0] == reverse("exercises:kind", args=["surprises"])
+    assert "Saved: Surprises and fun: 2 ideas" in body and "breakfast in the garden" in body
+
+
 @pytest.fixture
 def surprises(couple: Couple, alice: User) -> Entry:
     return create_entry(alice, Kind.SURPRISES, Visibility.PARTNER)
