@@ -18,6 +18,7 @@ from datetime import date
 from functools import cached_property
 from uuid import UUID
 
+from django.db import models
 from django.db.models import Exists, OuterRef, QuerySet, prefetch_related_objects
 from django.http import Http404, HttpRequest
 from django.utils import timezone
@@ -34,8 +35,6 @@ from couples.access import (
 from couples.models import Couple, User
 
 from .models import (
-    CaringGift,
-    CaringItem,
     Entry,
     EntryQuerySet,
     FollowThrough,
@@ -46,7 +45,7 @@ from .models import (
     Visibility,
     VisionItem,
 )
-from .registry import DETAIL_RELATIONS, KINDS
+from .registry import DETAIL_RELATIONS, GIFT_KINDS, KINDS
 
 
 @dataclass(frozen=True)
@@ -129,12 +128,13 @@ def entries_export(user: User) -> EntryQuerySet:
     return entries_visible(user).filter(author=user)
 
 
-def caring_gifts_visible(
-    user: User, *, couple: Couple | UUID | None = None
-) -> QuerySet[CaringGift]:
-    """Gifts logged on caring lists `user` may read."""
-    return CaringGift.objects.filter(
-        item__caring_list__entry__in=entries_shared(user, couple=couple).values("pk")
+def gifts_visible(
+    user: User, kind: str, *, couple: Couple | UUID | None = None
+) -> QuerySet[models.Model]:
+    """Gifts logged on the lists of `kind` (caring behaviors, surprises) `user` may read."""
+    gifts = GIFT_KINDS[kind].gifts
+    return gifts.gift_model.objects.filter(
+        **{f"item__{gifts.entry_path}__in": entries_shared(user, couple=couple).values("pk")}
     ).select_related("item", "giver")
 
 
@@ -174,8 +174,12 @@ def vision_items_visible(user: User) -> QuerySet[VisionItem]:
     return VisionItem.objects.filter(vision__entry__in=entries_visible(user).values("pk"))
 
 
-def caring_items_visible(user: User) -> QuerySet[CaringItem]:
-    return CaringItem.objects.filter(caring_list__entry__in=entries_visible(user).values("pk"))
+def gift_items_visible(user: User, kind: str) -> QuerySet[models.Model]:
+    """Items of the lists of `kind` (caring behaviors, surprises) `user` may read."""
+    gifts = GIFT_KINDS[kind].gifts
+    return gifts.item_model.objects.filter(
+        **{f"{gifts.entry_path}__in": entries_visible(user).values("pk")}
+    )
 
 
 # --- What a viewer may do with each entry ------------------------------------------------------
@@ -188,18 +192,10 @@ def entry_can(entry: Entry, viewer: Reach, *, today: date | None = None) -> Entr
     partner = not mine and viewer.role(entry.couple_id) == AccessRole.PARTNER
     couple_active = entry.couple is not None and entry.couple.ended_at is None
     in_couple_now = (mine or partner) and couple_active
-    answered = entry.kind == Kind.REQUEST and entry.request.is_answered
-    answer = partner and couple_active
-    if entry.kind == Kind.APPRECIATION:
-        answer = answer and entry.appreciation.acknowledged_at is None
-    elif entry.kind == Kind.REQUEST:
-        answer = answer and not answered
-    elif entry.kind != Kind.CARING:
-        answer = False
-    log = False
-    if entry.kind == Kind.REQUEST and in_couple_now:
-        chosen = entry.request.chosen_item()
-        log = chosen is not None and chosen.ends_on >= today
+    spec = KINDS[entry.kind]
+    answered = spec.locked(entry)
+    answer = partner and couple_active and spec.answerable is not None and spec.answerable(entry)
+    log = in_couple_now and spec.loggable(entry, today)
     return EntryCan(
         read=True,
         author=mine,
@@ -241,28 +237,9 @@ def entries_prepare(entries: Iterable[Entry], user: User, *, viewer: Reach | Non
             not entry.is_mine and viewer.role(entry.couple_id) == AccessRole.PARTNER
         )
         entry.visibility_choices = Visibility.choices
-        _rows(entry, user, today)
+        if entry.spec.prepare is not None:
+            entry.spec.prepare(entry, user, today)
     return entries
-
-
-def _rows(entry: Entry, user: User, today: date) -> None:
-    if entry.kind == Kind.CARING:
-        items = list(entry.caring.items.all())
-        for item in items:
-            item.given_today = any(
-                g.giver_id == user.pk and g.given_on == today for g in item.gifts.all()
-            )
-        entry.caring_groups = [
-            (label, [item for item in items if item.category == value])
-            for value, label in CaringItem.Category.choices
-        ]
-    elif entry.kind == Kind.REQUEST:
-        entry.chosen = entry.request.chosen_item()
-    elif entry.kind == Kind.VISION:
-        for item in entry.vision.items.all():
-            item.partner_response = next(
-                (r for r in item.responses.all() if r.user_id != entry.author_id), None
-            )
 
 
 def get_entry_for_user(request: HttpRequest, pk: object, *, need: str = "read") -> Entry:
@@ -284,12 +261,22 @@ def get_entry_for_user(request: HttpRequest, pk: object, *, need: str = "read") 
     return entry
 
 
-def get_caring_item_entry(request: HttpRequest, item_pk: object, *, need: str = "read") -> Entry:
-    """The entry of a caring item the requester may read (and do `need` with); 404 otherwise."""
-    item = caring_items_visible(request.user).filter(pk=item_pk).first()
-    if item is None:
-        raise Http404("No such caring behavior.")
-    return get_entry_for_user(request, item.caring_list_id, need=need)
+def get_gift_item_entry(
+    request: HttpRequest, kind: str, item_pk: object, *, need: str = "read"
+) -> Entry:
+    """The entry of an item of a list of `kind` (caring behaviors, surprises) the requester may
+    read (and do `need` with); 404 otherwise."""
+    if kind not in GIFT_KINDS:
+        raise Http404("No such list.")
+    entry_id = (
+        gift_items_visible(request.user, kind)
+        .filter(pk=item_pk)
+        .values_list(GIFT_KINDS[kind].gifts.entry_path, flat=True)
+        .first()
+    )
+    if entry_id is None:
+        raise Http404(f"No such {GIFT_KINDS[kind].gifts.noun}.")
+    return get_entry_for_user(request, entry_id, need=need)
 
 
 def get_vision_item(request: HttpRequest, item_pk: object) -> VisionItem:

@@ -43,7 +43,8 @@ from .models import (
     RequestItem,
     TemperatureReading,
 )
-from .registry import DETAIL_RELATIONS, KINDS
+from .overview import history_filter
+from .registry import DETAIL_RELATIONS, GIFT_KINDS, KINDS, KindSpec
 from .services import shared_vision_items
 
 RECENT_SHOWN = 10
@@ -147,17 +148,10 @@ def client_overview(*, viewer: User, couple: Couple) -> dict[str, Any]:
     for entry in requests:
         entry.chosen = entry.request.chosen_item()
         entry.follow_through = len(entry.chosen.logs.all()) if entry.chosen else 0
-    gifts_by_giver = list(
-        access.caring_gifts_visible(viewer, couple=couple)
-        .order_by()
-        .values("giver__display_name")
-        .annotate(
-            n=Count("pk"),
-            latest=Max("given_on"),
-            **week_counts("given_on", first_week, moments=False),
-        )
-        .order_by("giver__display_name")
-    )
+    gifts = [
+        _gifts_given(viewer=viewer, couple=couple, spec=spec, first_week=first_week)
+        for spec in GIFT_KINDS.values()
+    ]
     readings = TemperatureReading.objects.filter(
         entry__in=entries.filter(kind=Kind.TEMPERATURE).values("pk")
     )
@@ -182,15 +176,7 @@ def client_overview(*, viewer: User, couple: Couple) -> dict[str, Any]:
         ),
         "requests": requests,
         "more_requests": max(0, by_kind.get(Kind.REQUEST, {}).get("n", 0) - len(requests)),
-        "gifts_by_giver": gifts_by_giver,
-        "gift_chart": bar_chart(
-            [sum(week) for week in zip(*(weekly(row) for row in gifts_by_giver), strict=True)]
-            or [0] * CHART_WEEKS,
-            first_week,
-            chart_id="desk-gifts",
-            title="Caring behaviors given per week",
-            units=("caring behavior", "caring behaviors"),
-        ),
+        "gifts": gifts,
         "temperature_chart": bar_chart(
             weekly(reading_weeks),
             first_week,
@@ -200,6 +186,36 @@ def client_overview(*, viewer: User, couple: Couple) -> dict[str, Any]:
         ),
         "recent_readings": recent_readings,
         "vision": shared_vision_items(couple=couple, user=viewer),
+    }
+
+
+def _gifts_given(
+    *, viewer: User, couple: Couple, spec: KindSpec, first_week: date
+) -> dict[str, Any]:
+    """Who gave how many items of the lists of `spec`'s kind (caring behaviors, surprises),
+    and a chart of them per week."""
+    by_giver = list(
+        access.gifts_visible(viewer, spec.kind, couple=couple)
+        .order_by()
+        .values("giver__display_name")
+        .annotate(
+            n=Count("pk"),
+            latest=Max("given_on"),
+            **week_counts("given_on", first_week, moments=False),
+        )
+        .order_by("giver__display_name")
+    )
+    return {
+        "spec": spec,
+        "by_giver": by_giver,
+        "chart": bar_chart(
+            [sum(week) for week in zip(*(weekly(row) for row in by_giver), strict=True)]
+            or [0] * CHART_WEEKS,
+            first_week,
+            chart_id=f"desk-gifts-{spec.kind}",
+            title=f"{spec.label} given per week",
+            units=(spec.gifts.noun, f"{spec.gifts.noun}s"),
+        ),
     }
 
 
@@ -214,14 +230,12 @@ def client_history(
     date_from: date | None = None,
     date_to: date | None = None,
 ) -> EntryQuerySet:
-    entries = client_entries(viewer=viewer, couple=couple)
-    if kind:
-        entries = entries.filter(kind=kind)
-    if date_from:
-        entries = entries.filter(created_at__gte=local_midnight(date_from))
-    if date_to:
-        entries = entries.filter(created_at__lt=local_midnight(date_to + timedelta(days=1)))
-    return entries
+    return history_filter(
+        client_entries(viewer=viewer, couple=couple),
+        kind=kind,
+        date_from=date_from,
+        date_to=date_to,
+    )
 
 
 # --- Dialogue skills ---------------------------------------------------------------------------

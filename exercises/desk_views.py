@@ -30,6 +30,7 @@ from .forms import (
     NoteForm,
 )
 from .models import Homework, Note
+from .overview import entries_headed
 from .services import NOTE_LIMIT, ExerciseError
 
 PAGE_SIZE = 20
@@ -108,9 +109,13 @@ def history(request: HttpRequest, pk: object) -> HttpResponse:
     _look(request, couple, f"shared history, page {page.number}")
     query = request.GET.copy()
     query.pop("page", None)
-    return _render(
-        request, couple, "history", {"form": form, "page": page, "query": query.urlencode()}
-    )
+    context = {
+        "form": form,
+        "page": page,
+        "entries": entries_headed(page.object_list),
+        "query": query.urlencode(),
+    }
+    return _render(request, couple, "history", context)
 
 
 @login_required

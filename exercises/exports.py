@@ -14,7 +14,7 @@ from django.utils import timezone
 from couples.models import User
 
 from . import access
-from .models import Entry, Kind
+from .models import Entry
 from .registry import KINDS
 
 
@@ -48,20 +48,27 @@ def entry_record(entry: Entry) -> dict[str, object]:
         "title": entry.title,
         "details": fields(detail, {"entry"}),
     }
-    if spec.kind == Kind.WORKUP:
-        record["details"]["imago_statement"] = detail.imago_statement()
+    if spec.export_extras is not None:
+        record["details"].update(spec.export_extras(detail))
     if spec.children:
-        parent = detail._meta.model_name
         children = []
         for child in getattr(detail, spec.children).all():
-            row = fields(child, {"id", parent, "caring_list", "request", "vision", "workup"})
+            row = fields(child, {"id", *_links_to(child, type(detail))})
             if spec.grandchildren:
                 row[spec.grandchildren] = [
-                    fields(g, {"id", "item"}) for g in getattr(child, spec.grandchildren).all()
+                    fields(g, {"id", *_links_to(g, type(child))})
+                    for g in getattr(child, spec.grandchildren).all()
                 ]
             children.append(row)
         record[spec.children] = children
     return record
+
+
+def _links_to(row: object, parent: type) -> set[str]:
+    """The names of `row`'s foreign keys to `parent`: the row's place, not its content."""
+    return {
+        f.name for f in row._meta.concrete_fields if f.is_relation and f.related_model is parent
+    }
 
 
 def export_rows(user: User) -> list[dict[str, object]]:
@@ -101,7 +108,8 @@ def export_csv(user: User) -> str:
         ["id", "exercise", "visibility", "created_at", "updated_at", "title", "details"]
     )
     for row in export_rows(user):
-        extra = {key: row[key] for key in ("details", "items", "caretakers") if key in row}
+        spec = KINDS[row["kind"]]
+        extra = {key: row[key] for key in ("details", spec.children) if key in row}
         writer.writerow(
             [
                 row["id"],

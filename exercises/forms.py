@@ -3,39 +3,15 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.forms import BaseInlineFormSet, inlineformset_factory
 from django.utils import timezone
 from django.utils.text import Truncator
 
-from .models import (
-    RATING_CHOICES,
-    Appreciation,
-    Caretaker,
-    CaringItem,
-    CaringList,
-    ChangeRequest,
-    Homework,
-    Kind,
-    Note,
-    RequestItem,
-    TemperatureReading,
-    Visibility,
-    Vision,
-    VisionItem,
-    Workup,
-)
-
-NEGATIVE_START = re.compile(r"^\s*(don'?t|do not|stop|never|quit|no more|not)\b", re.IGNORECASE)
-NEGATION = re.compile(r"\b(don'?t|do not|never|won'?t|no longer|not|stop)\b", re.IGNORECASE)
-
-
-def _textarea(rows: int = 3) -> forms.Textarea:
-    return forms.Textarea(attrs={"rows": rows})
+from .kinds.base import textarea as _textarea
+from .models import RATING_CHOICES, Homework, Kind, Note, Visibility
 
 
 class VisibilityForm(forms.Form):
@@ -67,243 +43,6 @@ class VisibilityForm(forms.Form):
         return value
 
 
-# --- The six exercises: one form for the entry, and a formset for its list where it has one ----
-
-
-class AppreciationForm(forms.ModelForm):
-    class Meta:
-        model = Appreciation
-        fields = ["appreciate", "because", "feeling"]
-        widgets = {"appreciate": _textarea(), "because": _textarea(), "feeling": _textarea(2)}
-
-
-class CaringListForm(forms.ModelForm):
-    class Meta:
-        model = CaringList
-        fields = ["note"]
-        widgets = {"note": _textarea(2)}
-
-
-class CaringItemForm(forms.ModelForm):
-    class Meta:
-        model = CaringItem
-        fields = ["category", "text", "rating"]
-        labels = {"category": "Which list"}
-        help_texts = {"text": "Something small and doable — not a current source of conflict."}
-
-
-class RequiredRowsFormSet(BaseInlineFormSet):
-    """Shared checks for list formsets: at least one row, no duplicate rows."""
-
-    key_field = "text"
-    noun = "item"
-
-    def add_fields(self, form: forms.BaseForm, index: int | None) -> None:
-        super().add_fields(form, index)
-        if "DELETE" in form.fields:
-            form.fields["DELETE"].label = f"Remove this {self.noun}"
-
-    def clean(self) -> None:
-        super().clean()
-        if any(self.errors):
-            return
-        seen: set[str] = set()
-        kept = 0
-        for form in self.forms:
-            if not form.cleaned_data or form.cleaned_data.get("DELETE"):
-                continue
-            kept += 1
-            key = " ".join(str(form.cleaned_data.get(self.key_field, "")).lower().split())
-            if key in seen:
-                raise ValidationError(
-                    f"The same {self.noun} appears twice. Make each one different."
-                )
-            seen.add(key)
-        if kept < (self.min_num or 1):
-            raise ValidationError(f"Add at least {self.min_num or 1} {self.noun}.")
-
-
-class CaringItemFormSet(RequiredRowsFormSet):
-    key_field = "text"
-    noun = "caring behavior"
-
-
-class ChangeRequestForm(forms.ModelForm):
-    class Meta:
-        model = ChangeRequest
-        fields = ["frustration", "desire"]
-        widgets = {"frustration": _textarea(), "desire": _textarea()}
-        help_texts = {
-            "frustration": "Describe what happens and how you feel, without blame.",
-            "desire": "The wish hidden under the frustration, e.g. “to feel I matter to you”.",
-        }
-
-
-class RequestItemForm(forms.ModelForm):
-    class Meta:
-        model = RequestItem
-        fields = ["what", "when", "duration_days"]
-        help_texts = {
-            "what": "Positive and specific: what you'd like, not what to stop. "
-            "E.g. “text me when you leave work”.",
-            "when": "E.g. “on weekdays”, “every Sunday evening”, “once a week”.",
-            "duration_days": "Time-limited: between 1 and 90 days.",
-        }
-
-    def clean_what(self) -> str:
-        what = self.cleaned_data["what"].strip()
-        if NEGATIVE_START.match(what):
-            raise ValidationError(
-                "Ask for what you'd like to happen, not what to stop — "
-                "e.g. “speak softly when we disagree” rather than “don't shout”."
-            )
-        return what
-
-
-class RequestItemFormSet(RequiredRowsFormSet):
-    key_field = "what"
-    noun = "request"
-    default_error_messages = {
-        **RequiredRowsFormSet.default_error_messages,
-        "too_few_forms": "Write all three requests: your partner chooses one of three.",
-        "too_many_forms": "A request has exactly three parts, no more.",
-    }
-
-
-class VisionForm(forms.ModelForm):
-    class Meta:
-        model = Vision
-        fields = ["note"]
-        widgets = {"note": _textarea(2)}
-
-
-class VisionItemForm(forms.ModelForm):
-    class Meta:
-        model = VisionItem
-        fields = ["statement", "importance", "hard"]
-        labels = {"statement": "Statement"}
-        help_texts = {
-            "statement": "Present tense, positive, beginning with “We”: “We settle our "
-            "differences calmly”, not “We don't fight”."
-        }
-
-    def clean_statement(self) -> str:
-        statement = self.cleaned_data["statement"].strip()
-        if not re.match(r"^we\b", statement, re.IGNORECASE):
-            raise ValidationError("Begin with “We”, as if it were already true.")
-        if NEGATION.search(statement):
-            raise ValidationError(
-                "Say what you do, not what you avoid: “We settle our differences calmly”, "
-                "not “We don't fight”."
-            )
-        return statement
-
-
-class VisionItemFormSet(RequiredRowsFormSet):
-    key_field = "statement"
-    noun = "statement"
-
-
-class TemperatureForm(forms.ModelForm):
-    class Meta:
-        model = TemperatureReading
-        fields = ["reading_on", "together", *TemperatureReading.SECTIONS]
-        widgets = {
-            "reading_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-            **{name: _textarea(2) for name in TemperatureReading.SECTIONS},
-        }
-        help_texts = {
-            "appreciations": "Something you value in your partner since the last reading.",
-            "new_information": "News, plans, anything your partner would want to know.",
-            "puzzles": "Something you don't understand and would like to, without judging.",
-            "complaint": "One thing that bothers you, said without blame.",
-            "complaint_request": "What would help instead. A complaint always comes with one.",
-        }
-
-    def clean_reading_on(self) -> date:
-        reading_on = self.cleaned_data["reading_on"]
-        if reading_on > timezone.localdate():
-            raise ValidationError("A reading can't be dated in the future.")
-        return reading_on
-
-    def clean(self) -> dict:
-        data = super().clean()
-        if not any((data.get(name) or "").strip() for name in TemperatureReading.SECTIONS):
-            raise ValidationError("Write something in at least one of the five sections.")
-        if (data.get("complaint") or "").strip() and not (
-            data.get("complaint_request") or ""
-        ).strip():
-            self.add_error(
-                "complaint_request", "A complaint comes with a request: what would help?"
-            )
-        return data
-
-
-class WorkupForm(forms.ModelForm):
-    class Meta:
-        model = Workup
-        fields = ["note"]
-        widgets = {"note": _textarea(2)}
-
-
-class CaretakerForm(forms.ModelForm):
-    class Meta:
-        model = Caretaker
-        fields = [
-            "name",
-            "positive_traits",
-            "negative_traits",
-            "enjoyed",
-            "disliked",
-            "wanted",
-            "most_influential",
-        ]
-        widgets = {"enjoyed": _textarea(2), "disliked": _textarea(2), "wanted": _textarea(2)}
-        help_texts = {"most_influential": "Circle the caretaker who shaped you most."}
-
-
-class CaretakerFormSet(RequiredRowsFormSet):
-    key_field = "name"
-    noun = "caretaker"
-
-
-def _rows(parent: type, child: type, form: type, formset: type, *, extra: int, **kw: object):
-    return inlineformset_factory(
-        parent,
-        child,
-        form=form,
-        formset=formset,
-        extra=extra,
-        can_delete=True,
-        can_delete_extra=False,  # a blank new row needs no "remove" box
-        **kw,
-    )
-
-
-CARING_ITEMS = _rows(
-    CaringList, CaringItem, CaringItemForm, CaringItemFormSet, extra=3, max_num=30, min_num=0
-)
-# Exactly three requests: three required rows, no more, none deletable.
-REQUEST_ITEMS = inlineformset_factory(
-    ChangeRequest,
-    RequestItem,
-    form=RequestItemForm,
-    formset=RequestItemFormSet,
-    extra=0,
-    min_num=3,
-    max_num=3,
-    validate_min=True,
-    validate_max=True,
-    can_delete=False,
-)
-VISION_ITEMS = _rows(
-    Vision, VisionItem, VisionItemForm, VisionItemFormSet, extra=3, max_num=30, min_num=0
-)
-CARETAKERS = _rows(
-    Workup, Caretaker, CaretakerForm, CaretakerFormSet, extra=2, max_num=6, min_num=0
-)
-
-
 # --- Actions on entries ------------------------------------------------------------------------
 
 
@@ -322,7 +61,9 @@ class FollowThroughForm(forms.Form):
     note = forms.CharField(label="How it went (optional)", max_length=300, required=False)
 
 
-class CaringGiftForm(forms.Form):
+class GiftForm(forms.Form):
+    """The day an item of a partner's list (caring behaviors, surprises) was given."""
+
     given_on = forms.DateField(
         label="Day",
         initial=timezone.localdate,
@@ -358,6 +99,7 @@ class VisionMergeForm(forms.Form):
                 empty_value=None,
                 required=False,
                 initial=response.importance if response else None,
+                help_text="You can leave it unrated for now and rate it later.",
             )
 
     def rows(self) -> list[tuple[object, forms.BoundField, forms.BoundField]]:
@@ -365,20 +107,13 @@ class VisionMergeForm(forms.Form):
             (item, self[f"accept_{item.pk}"], self[f"importance_{item.pk}"]) for item in self.items
         ]
 
-    def clean(self) -> dict:
-        data = super().clean()
-        for item in self.items:
-            if data.get(f"accept_{item.pk}") and not data.get(f"importance_{item.pk}"):
-                self.add_error(f"importance_{item.pk}", "Rate how important this is to you (1–5).")
-        return data
-
-    def decisions(self) -> dict[int, int | None]:
-        """item id → my importance rating if accepted, None if left out."""
+    def decisions(self) -> dict[int, tuple[bool, int | None]]:
+        """item id → (accepted, my importance rating or None). A statement may be accepted
+        before it is rated: the rating can come later."""
         return {
             item.pk: (
-                self.cleaned_data[f"importance_{item.pk}"]
-                if self.cleaned_data.get(f"accept_{item.pk}")
-                else None
+                bool(self.cleaned_data.get(f"accept_{item.pk}")),
+                self.cleaned_data.get(f"importance_{item.pk}"),
             )
             for item in self.items
         }

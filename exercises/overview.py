@@ -8,7 +8,7 @@ import calendar
 from collections import defaultdict
 from datetime import date, timedelta
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, prefetch_related_objects
 from django.utils import timezone
 
 from couples.models import Couple, User
@@ -98,12 +98,27 @@ def history_filter(
     return entries
 
 
+def entries_headed(entries: list[Entry]) -> list[Entry]:
+    """A page of a history, each entry with `spec` and `excerpt` (its first words), so that
+    entries of one kind stay distinguishable: one query per kind on the page whose excerpt
+    reads rows, whatever the number of entries."""
+    entries = list(entries)
+    for kind, spec in KINDS.items():
+        group = [entry for entry in entries if entry.kind == kind]
+        if group and spec.excerpt_rows:
+            prefetch_related_objects(group, spec.excerpt_rows)
+    for entry in entries:
+        entry.spec = KINDS[entry.kind]
+        entry.excerpt = entry.spec.excerpt(entry.detail)
+    return entries
+
+
 def caring_week(user: User, couple: Couple) -> dict[str, object]:
     """This week's caring gifts in the couple, day by day, for both partners."""
     start = week_start(timezone.localdate())
     days = [start + timedelta(days=n) for n in range(7)]
     gifts = (
-        access.caring_gifts_visible(user, couple=couple)
+        access.gifts_visible(user, Kind.CARING, couple=couple)
         .filter(given_on__range=(days[0], days[-1]))
         .order_by("given_on", "id")
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Exists, OuterRef
 from django.forms import BaseInlineFormSet, ModelForm
 from django.urls import reverse
@@ -26,8 +26,6 @@ from couples.notifications import (
 from imago_site.errors import ImagoError
 
 from .models import (
-    CaringGift,
-    CaringItem,
     DeskVisit,
     Entry,
     FollowThrough,
@@ -39,7 +37,7 @@ from .models import (
     VisionItem,
     VisionResponse,
 )
-from .registry import KINDS
+from .registry import GIFT_KINDS, KINDS
 
 if TYPE_CHECKING:
     from dialogue.models import Turn
@@ -161,19 +159,18 @@ def entry_update(
         entry = _own_entry(pk=entry.pk, by=by)
         if entry.is_shared and entry.couple and not entry.couple.is_active:
             raise ExerciseError("ended", ENDED)
-        if entry.kind == Kind.REQUEST and entry.request.is_answered:
+        spec = KINDS[entry.kind]
+        if spec.locked(entry):
             raise ExerciseError(
-                "answered", "Your partner has answered this request, so it can't be changed."
+                "answered", f"Your partner has answered this {spec.noun}, so it can't be changed."
             )
         detail = form.save()
         if formset is not None:
             formset.save()
-            if entry.kind == Kind.VISION:
-                # A reworded statement is a new statement: the partner decides on it afresh.
-                reworded = [f.instance for f in formset.forms if "statement" in f.changed_data]
-                VisionResponse.objects.filter(item__in=[i for i in reworded if i.pk]).exclude(
-                    user=by
-                ).delete()
+            if spec.after_update is not None:
+                spec.after_update(entry, formset, by)
+            # The title counts the rows as saved now, not as they were read before the edit.
+            getattr(detail, "_prefetched_objects_cache", {}).clear()
         _retitle(entry, detail)
         entry.updated_at = timezone.now()
         entry.save(update_fields=["title", "updated_at"])
@@ -238,11 +235,13 @@ def _notify(entry: Entry, *, kind: str, recipient: User | None, actor: User) -> 
 
 
 def _notify_shared(entry: Entry, *, was: int) -> None:
-    """An appreciation the partner could not see before now reaches them."""
+    """An entry the partner could not see before now reaches them, if its kind says so (an
+    appreciation does)."""
     newly_shared = was < Visibility.PARTNER <= entry.visibility
-    if entry.kind == Kind.APPRECIATION and newly_shared and entry.couple is not None:
+    notify = KINDS[entry.kind].notify_on_share
+    if notify and newly_shared and entry.couple is not None:
         partner = entry.couple.partner_of(entry.author)
-        _notify(entry, kind=NotificationKind.APPRECIATION, recipient=partner, actor=entry.author)
+        _notify(entry, kind=notify, recipient=partner, actor=entry.author)
 
 
 # --- 1. Appreciations --------------------------------------------------------------------------
@@ -261,48 +260,55 @@ def appreciation_acknowledge(*, entry: Entry, by: User) -> Entry:
         return entry
 
 
-# --- 2. Caring behaviors -----------------------------------------------------------------------
+# --- 2. Lists whose items the partner gives: caring behaviors, surprises and fun ---------------
 
 
-def _partner_caring_item(*, item_id: object, by: User) -> CaringItem:
+def _partner_gift_item(*, kind: str, item_id: object, by: User) -> models.Model:
+    """An item of a list of `kind` shared with `by`, written by their partner, in their active
+    couple; refused (as not found) otherwise."""
+    gifts = GIFT_KINDS[kind].gifts
+    raw = str(item_id)
     item = (
-        CaringItem.objects.filter(
-            pk=item_id, caring_list__entry__in=Entry.objects.visible_to(by).values("pk")
+        gifts.item_model.objects.filter(
+            pk=raw, **{f"{gifts.entry_path}__in": Entry.objects.visible_to(by).values("pk")}
         )
-        .select_related("caring_list__entry__couple")
+        .values_list("pk", gifts.entry_path)
         .first()
+        if raw.isascii() and raw.isdigit()
+        else None
     )
     if item is None:
         raise ExerciseError(
-            "not_found", "That caring behavior doesn't exist, or it isn't shared with you."
+            "not_found", f"That {gifts.noun} doesn't exist, or it isn't shared with you."
         )
-    entry = _visible_entry(pk=item.caring_list.entry_id, by=by, kind=Kind.CARING)
+    entry = _visible_entry(pk=item[1], by=by, kind=kind)
     _require_partner_in_active_couple(entry, by)
-    return item
+    return gifts.item_model.objects.select_for_update().get(pk=item[0])
 
 
-def caring_item_set_aside(*, item_id: object, by: User, aside: bool) -> CaringItem:
+def gift_item_set_aside(*, kind: str, item_id: object, by: User, aside: bool) -> models.Model:
     """The receiver of a list marks an item "not for now" (or takes it back up)."""
     with transaction.atomic():
-        item = _partner_caring_item(item_id=item_id, by=by)
+        item = _partner_gift_item(kind=kind, item_id=item_id, by=by)
         item.set_aside_at = timezone.now() if aside else None
         item.save(update_fields=["set_aside_at"])
         return item
 
 
-def caring_gift_log(*, item_id: object, by: User, given_on: date) -> CaringGift:
-    """Log that `by` gave one of their partner's caring behaviors on `given_on`."""
+def gift_log(*, kind: str, item_id: object, by: User, given_on: date) -> models.Model:
+    """Log that `by` gave one of the items of their partner's list of `kind` on `given_on`."""
     with transaction.atomic():
-        item = _partner_caring_item(item_id=item_id, by=by)
+        item = _partner_gift_item(kind=kind, item_id=item_id, by=by)
+        gift_model = GIFT_KINDS[kind].gifts.gift_model
         if item.set_aside_at:
             raise ExerciseError(
                 "set_aside", "You set this one aside for now. Take it back up to log it."
             )
         if given_on > timezone.localdate():
             raise ExerciseError("future_date", "That date is in the future.")
-        if CaringGift.objects.filter(item=item, giver=by, given_on=given_on).exists():
+        if gift_model.objects.filter(item=item, giver=by, given_on=given_on).exists():
             raise ExerciseError("already_done", "You've already logged this one for that day.")
-        return CaringGift.objects.create(item=item, giver=by, given_on=given_on)
+        return gift_model.objects.create(item=item, giver=by, given_on=given_on)
 
 
 # --- 3. Behavior change request ----------------------------------------------------------------
@@ -386,9 +392,10 @@ def vision_entries(*, couple: Couple, user: User) -> tuple[list[Entry], list[Ent
     )
 
 
-def vision_merge(*, couple: Couple, by: User, decisions: dict[int, int | None]) -> int:
-    """Record which of the partner's statements `by` accepts into the shared vision, with their
-    own importance rating (None leaves a statement out). Returns how many are accepted."""
+def vision_merge(*, couple: Couple, by: User, decisions: dict[int, tuple[bool, int | None]]) -> int:
+    """Record which of the partner's statements `by` accepts into the shared vision: item id →
+    (accepted, their own importance rating 1–5 or None while unrated). Returns how many are
+    accepted."""
     with transaction.atomic():
         couple = Couple.objects.select_for_update().get(pk=couple.pk)
         if not is_member(couple=couple, user=by):
@@ -406,15 +413,17 @@ def vision_merge(*, couple: Couple, by: User, decisions: dict[int, int | None]) 
             raise ExerciseError(
                 "bad_choice", "Some of those statements aren't part of your partner's vision."
             )
-        for item_id, importance in decisions.items():
-            if importance is not None and importance not in range(1, 6):
-                raise ExerciseError("bad_rating", "Importance is a number from 1 to 5.")
+        if any(
+            rating is not None and rating not in range(1, 6) for _, rating in decisions.values()
+        ):
+            raise ExerciseError("bad_rating", "Importance is a number from 1 to 5.")
+        for item_id, (accepted, importance) in decisions.items():
             VisionResponse.objects.update_or_create(
                 item=items[item_id],
                 user=by,
-                defaults={"accepted": importance is not None, "importance": importance},
+                defaults={"accepted": accepted, "importance": importance if accepted else None},
             )
-        return sum(1 for importance in decisions.values() if importance is not None)
+        return sum(1 for accepted, _ in decisions.values() if accepted)
 
 
 def shared_vision_items(*, couple: Couple, user: User) -> list[VisionItem]:

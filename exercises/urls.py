@@ -18,12 +18,26 @@ urlpatterns = [
     path("entry/<uuid:pk>/gift/", views.request_choose_gift, name="request_choose_gift"),
     path("entry/<uuid:pk>/decline/", views.request_decline_all, name="request_decline_all"),
     path("entry/<uuid:pk>/log/", views.request_log_followthrough, name="request_log_followthrough"),
+    # The lists whose items the partner gives (caring behaviors, surprises): one view for each
+    # action, the kind in the URL. The caring names stay for the links already sent out.
+    path(
+        "<slug:kind>/item/<int:item_pk>/set-aside/",
+        views.gift_item_set_aside,
+        name="gift_item_set_aside",
+    ),
+    path("<slug:kind>/item/<int:item_pk>/given/", views.gift_log, name="gift_log"),
     path(
         "caring/item/<int:item_pk>/set-aside/",
-        views.caring_item_set_aside,
+        views.gift_item_set_aside,
+        {"kind": "caring"},
         name="caring_item_set_aside",
     ),
-    path("caring/item/<int:item_pk>/given/", views.caring_gift_log, name="caring_gift_log"),
+    path(
+        "caring/item/<int:item_pk>/given/",
+        views.gift_log,
+        {"kind": "caring"},
+        name="caring_gift_log",
+    ),
     path("homework/<int:pk>/answer/", desk_views.homework_answer, name="homework_answer"),
     path("vision/merge/", views.vision_merge, name="vision_merge"),
     path("vision/shared/", views.vision_shared, name="vision_shared"),

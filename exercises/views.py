@@ -16,15 +16,15 @@ from couples.notifications import notification_read_target
 from . import access, exports, overview, services
 from .desk import partner_homework
 from .forms import (
-    CaringGiftForm,
     FollowThroughForm,
+    GiftForm,
     HistoryFilterForm,
     HomeworkLinkForm,
     TruthForm,
     VisibilityForm,
     VisionMergeForm,
 )
-from .models import Entry, Homework, Kind
+from .models import Entry, Homework
 from .registry import KINDS, KindSpec
 from .services import ExerciseError, shared_vision_items, vision_entries
 
@@ -136,30 +136,9 @@ def _forms_valid(forms: dict[str, object]) -> bool:
     return all(results)
 
 
-def _kind_extras(request: HttpRequest, spec: KindSpec, scope: object) -> dict[str, object]:
-    user = request.user
-    couple = _can(request).couple
-    if spec.kind == Kind.CARING and couple:
-        return {"week": overview.caring_week(user, couple)}
-    if spec.kind == Kind.VISION:
-        if couple:
-            mine, theirs = vision_entries(couple=couple, user=user)
-            return {"vision_status": {"mine": bool(mine), "theirs": bool(theirs)}}
-        if not _can(request).write:  # a therapist: each client's shared vision
-            return {"vision_couples": [scope] if scope else therapist_couples(user)}
-        return {}
-    if spec.kind == Kind.TEMPERATURE:
-        calendar = overview.temperature_calendar(
-            user, month=request.GET.get("month", ""), couple=scope
-        )
-        look_record(
-            viewer=user,
-            couples=[entry.couple for entry in calendar["readings"]],
-            what=f"Daily temperature readings: the calendar of {calendar['month']:%B %Y}",
-            path=request.get_full_path(),
-        )
-        return {"calendar": calendar}
-    return {}
+def _kind_extras(request: HttpRequest, spec: KindSpec, scope: Couple | None) -> dict[str, object]:
+    """What the kind's own section of its page needs (the caring week, the calendar…)."""
+    return spec.page_extras(request, _can(request), scope) if spec.page_extras else {}
 
 
 @login_required
@@ -380,11 +359,11 @@ def request_log_followthrough(request: HttpRequest, pk: object) -> HttpResponse:
 
 @login_required
 @require_POST
-def caring_item_set_aside(request: HttpRequest, item_pk: int) -> HttpResponse:
-    entry = access.get_caring_item_entry(request, item_pk, need="act")
+def gift_item_set_aside(request: HttpRequest, item_pk: int, kind: str) -> HttpResponse:
+    entry = access.get_gift_item_entry(request, kind, item_pk, need="act")
     aside = request.POST.get("aside") == "1"
     try:
-        services.caring_item_set_aside(item_id=item_pk, by=request.user, aside=aside)
+        services.gift_item_set_aside(kind=kind, item_id=item_pk, by=request.user, aside=aside)
     except ExerciseError as error:
         return _entry_response(request, entry, error=error)
     notice = "Set aside for now." if aside else "Taken back up."
@@ -393,14 +372,14 @@ def caring_item_set_aside(request: HttpRequest, item_pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def caring_gift_log(request: HttpRequest, item_pk: int) -> HttpResponse:
-    entry = access.get_caring_item_entry(request, item_pk, need="act")
-    form = CaringGiftForm(request.POST)
+def gift_log(request: HttpRequest, item_pk: int, kind: str) -> HttpResponse:
+    entry = access.get_gift_item_entry(request, kind, item_pk, need="act")
+    form = GiftForm(request.POST)
     if not form.is_valid():
         return _entry_response(request, entry, error="Choose a day that isn't in the future.")
     try:
-        services.caring_gift_log(
-            item_id=item_pk, by=request.user, given_on=form.cleaned_data["given_on"]
+        services.gift_log(
+            kind=kind, item_id=item_pk, by=request.user, given_on=form.cleaned_data["given_on"]
         )
     except ExerciseError as error:
         return _entry_response(request, entry, error=error)
@@ -505,7 +484,14 @@ def history(request: HttpRequest) -> HttpResponse:
     )
     query = request.GET.copy()
     query.pop("page", None)
-    context = _context(request, form=form, page=page, query=query.urlencode(), scope=scope)
+    context = _context(
+        request,
+        form=form,
+        page=page,
+        entries=overview.entries_headed(page.object_list),
+        query=query.urlencode(),
+        scope=scope,
+    )
     template = "exercises/history.html#results" if request.htmx else "exercises/history.html"
     return render(request, template, context)
 

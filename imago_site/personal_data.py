@@ -40,9 +40,12 @@ from couples.services import (
 from dialogue.access import dialogues_visible
 from dialogue.models import Dialogue, Turn
 from exercises.exports import export_rows as entry_export_rows
-from exercises.models import CaringGift, Entry, FollowThrough, Visibility, VisionResponse
+from exercises.models import Entry, Visibility
+from exercises.registry import KINDS
 from imago_site.events import send_event_on_commit
 
+# The columns of entries.csv; the rest of an entry (details, and a list's rows) goes in the last.
+ENTRY_COLUMNS = {"id", "exercise", "kind", "visibility", "created_at", "updated_at", "title"}
 LEFT_OUT = "(left out: your partner has not allowed their turns in your export)"
 
 
@@ -183,7 +186,8 @@ def personal_data_export(*, user: User, ip_coarse: str = "") -> bytes:
                 ["id", "exercise", "visibility", "created_at", "title", "details"],
                 [
                     [e["id"], e["exercise"], e["visibility"], e["created_at"], e["title"],
-                     json.dumps(e.get("details", {}), ensure_ascii=False)]
+                     json.dumps({k: v for k, v in e.items() if k not in ENTRY_COLUMNS},
+                                ensure_ascii=False)]
                     for e in entries
                 ],
             ),
@@ -268,11 +272,8 @@ def account_delete(*, user: User, keep_shared: bool) -> None:
         # Exercises: private entries go now; shared ones stay for the partner or go.
         mine = Entry.objects.filter(author=user)
         mine.filter(Q(visibility=Visibility.PRIVATE) | Q(couple__isnull=True)).delete()
-        on_partner_entries = (
-            (CaringGift, "giver"),
-            (FollowThrough, "author"),
-            (VisionResponse, "user"),
-        )
+        # What they wrote on their partner's entries, as each kind declares it.
+        on_partner_entries = [row for spec in KINDS.values() for row in spec.actor_rows]
         if keep_shared:
             mine.update(author=former)
             for model, field in on_partner_entries:

@@ -1,7 +1,8 @@
 """Every route × every persona → the status they get, written out literally.
 
 The world: Alice and Bob are a couple; Alice wrote an appreciation, a request (with a gift
-chosen by Bob), a caring list and a vision, Bob a vision, all shared with partner and therapist,
+chosen by Bob), a caring list, a vision, a positive traits list, a childhood wound and a surprises
+list, Bob a vision, all shared with partner and therapist (and one more childhood wound, private),
 and Bob accepted Alice's vision statement; they hold a dialogue their therapist is invited to.
 Carol is their therapist with both consents; Rita was their therapist until Bob revoked her;
 Olga is a therapist only Alice has consented to (in her world Olga's is the live link, not
@@ -76,8 +77,12 @@ def _world(persona: str) -> World:
     caring = create_entry(alice, Kind.CARING, shared)
     vision = create_entry(alice, Kind.VISION, shared)
     create_entry(bob, Kind.VISION, shared)
+    traits = create_entry(alice, Kind.TRAITS, shared)
+    wound = create_entry(alice, Kind.WOUND, shared)
+    private_wound = create_entry(alice, Kind.WOUND)
+    surprises = create_entry(alice, Kind.SURPRISES, shared)
     item = VisionItem.objects.filter(vision__entry=vision).first()
-    vision_merge(couple=couple, by=bob, decisions={item.pk: 4})
+    vision_merge(couple=couple, by=bob, decisions={item.pk: (True, 4)})
     dialogue = dialogue_start(couple=couple, user=alice, topic="weekend plans")
     if persona != "olga":
         dialogue_invite_therapist(dialogue_id=dialogue.pk, user=alice, invite=True)
@@ -88,6 +93,10 @@ def _world(persona: str) -> World:
             "appreciation": appreciation.pk,
             "request": request.pk,
             "caring_item": caring.caring.items.first().pk,
+            "traits": traits.pk,
+            "wound": wound.pk,
+            "private_wound": private_wound.pk,
+            "surprise_item": surprises.surprises.items.first().pk,
             "vision_item": item.pk,
             "couple": couple.pk,
             "dialogue": Dialogue.objects.get().pk,
@@ -129,6 +138,26 @@ ROUTES = [
      {"given_on": "today"}, "", {A: 302, B: 302, C: 404, O: 404}),
     ("set a caring behavior aside", "post", "exercises:caring_item_set_aside", "caring_item",
      {"aside": "1"}, "", {A: 302, B: 302, C: 404, O: 404}),
+    ("positive traits page", "get", "exercises:kind", "kind:traits", None, "",
+     {A: 200, B: 200, C: 200, O: 200}),
+    ("childhood wound page", "get", "exercises:kind", "kind:wound", None, "couple",
+     {A: 200, B: 200, C: 200, O: 404}),
+    ("surprises page", "get", "exercises:kind", "kind:surprises", None, "",
+     {A: 200, B: 200, C: 200, O: 200}),
+    ("new surprises list", "get", "exercises:entry_create", "kind:surprises", None, "",
+     {A: 200, B: 200, C: 404, O: 404, "mallory": 200}),
+    ("shared traits list", "get", "exercises:entry", "traits", None, "",
+     {A: 200, B: 200, C: 200, O: 404}),
+    ("shared childhood wound", "get", "exercises:entry", "wound", None, "",
+     {A: 200, B: 200, C: 200, O: 404}),
+    ("private childhood wound", "get", "exercises:entry", "private_wound", None, "",
+     {A: 200, B: 404, C: 404, O: 404}),
+    ("edit a childhood wound", "get", "exercises:entry_update", "wound", None, "",
+     {A: 200, B: 404, C: 404, O: 404}),
+    ("give a surprise", "post", "exercises:gift_log", "gift:surprises:surprise_item",
+     {"given_on": "today"}, "", {A: 302, B: 302, C: 404, O: 404}),
+    ("set a surprise aside", "post", "exercises:gift_item_set_aside",
+     "gift:surprises:surprise_item", {"aside": "1"}, "", {A: 302, B: 302, C: 404, O: 404}),
     ("own shared vision", "get", "exercises:vision_shared", None, None, "",
      {A: 200, B: 200, C: 404, O: 404, "mallory": 200}),
     ("the couple's shared vision", "get", "exercises:vision_shared", "couple_kwarg", None, "",
@@ -158,6 +187,11 @@ def _url(world: World, name: str, key: str | None, query: str) -> str:
         url = reverse(name)
     elif key == "kind":
         url = reverse(name, args=[Kind.APPRECIATION])
+    elif key.startswith("kind:"):
+        url = reverse(name, args=[key.split(":")[1]])
+    elif key.startswith("gift:"):
+        _, kind, item = key.split(":")
+        url = reverse(name, args=[kind, world.ids[item]])
     elif key == "couple_kwarg":
         url = reverse(name, kwargs={"couple": world.ids["couple"]})
     else:

@@ -17,12 +17,20 @@ from django.core import mail
 from django.db import models
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from couples.models import Couple, SecurityEvent, TherapistLink, User
 from couples.services import therapist_consent_give, therapist_link_create
 from dialogue.models import Dialogue, Turn
 from dialogue.services import dialogue_start, turn_submit
 from exercises.models import Entry
+from exercises.registry import KINDS
+from exercises.services import (
+    gift_log,
+    request_choose_gift,
+    request_log_followthrough,
+    vision_merge,
+)
 from tests.conftest import PASSWORD, make_user, pair
 from tests.exercises.conftest import create_entry
 
@@ -56,10 +64,38 @@ def held(zephyrine: User, bob: User, carol: User) -> Dialogue:
     create_entry(zephyrine, "appreciation", visibility=0, appreciate="my private thought")
     create_entry(zephyrine, "appreciation", visibility=1, appreciate="your morning tea")
     create_entry(bob, "appreciation", visibility=1, appreciate="your laugh")
+    _every_kind(zephyrine, bob)
     from couples.access import look_record
 
     look_record(viewer=carol, couples=couple, what="Opened an entry")
     return dialogue
+
+
+def _every_kind(zephyrine: User, bob: User) -> None:
+    """An entry of every kind by Zephyrine, private and shared, and her marks on Bob's entries:
+    gifts on his lists, her stance on his vision, follow-through on his request she chose."""
+    today = timezone.localdate()
+    for kind in KINDS:
+        create_entry(zephyrine, kind, visibility=0)
+        create_entry(zephyrine, kind, visibility=2)
+    caring = create_entry(bob, "caring", visibility=1)
+    gift_log(kind="caring", item_id=caring.caring.items.first().pk, by=zephyrine, given_on=today)
+    surprises = create_entry(bob, "surprises", visibility=1)
+    item = surprises.surprises.items.first().pk
+    gift_log(kind="surprises", item_id=item, by=zephyrine, given_on=today)
+    vision = create_entry(bob, "vision", visibility=1)
+    vision_merge(
+        couple=vision.couple,
+        by=zephyrine,
+        decisions={i.pk: (True, None) for i in vision.vision.items.all()},
+    )
+    request = create_entry(bob, "request", visibility=1)
+    chosen = request_choose_gift(
+        entry=request, by=zephyrine, item_id=request.request.items.first().pk
+    )
+    request_log_followthrough(
+        entry=request, by=zephyrine, done_on=timezone.localdate(chosen.chosen_at)
+    )
 
 
 def _export(client: Client) -> zipfile.ZipFile:
@@ -78,8 +114,17 @@ def test_export_holds_everything_of_mine_and_my_partners_turns_only_with_their_l
     }  # fmt: skip
     data = json.loads(archive.read("imago.json"))
     assert data["account"]["email"] == EMAIL
-    titles = [entry["details"]["appreciate"] for entry in data["entries"]]
-    assert sorted(titles) == ["my private thought", "your morning tea"]  # mine only
+    titles = [e["details"]["appreciate"] for e in data["entries"] if e["kind"] == "appreciation"]
+    tea = "the way you make tea in the morning"  # the every-kind entries, private and shared
+    assert sorted(titles) == ["my private thought", tea, tea, "your morning tea"]  # mine only
+    exported = [(e["kind"], e["visibility"]) for e in data["entries"]]
+    for kind in KINDS:  # every kind, private or not, and nothing of Bob's
+        assert (kind, "Private — only me") in exported
+        assert (kind, "Shared with my partner and our therapist") in exported
+    assert len(exported) == 2 * len(KINDS) + 2
+    entries_csv = archive.read("entries.csv").decode()
+    assert "Being told to stop crying when the dog died" in entries_csv
+    assert "breakfast in the garden" in entries_csv  # a list's rows too, not only its note
     turns = data["dialogues"][0]["turns"]
     assert [(t["by"], t["left_out"]) for t in turns] == [
         ("me", False), ("my partner", True), ("me", False),
@@ -154,6 +199,15 @@ def test_deleting_my_account_leaves_no_personal_data_of_mine_in_any_table(
     failed.post(reverse("login"), {"username": EMAIL, "password": "wrong"})
     client.post(reverse("account_export"))
     assert _traces(pk) != []
+    # The walk below meets every exercise table: each holds something of hers now.
+    empty = [
+        m.__name__ for m in apps.get_app_config("exercises").get_models() if not m.objects.exists()
+    ]
+    assert empty == ["Homework", "Note", "DeskVisit"]
+    private = list(
+        Entry.objects.filter(author=zephyrine, visibility=0).values_list("pk", flat=True)
+    )
+    assert len(private) == len(KINDS) + 1
 
     with django_capture_on_commit_callbacks(execute=True):
         response = _delete(client, shared)
@@ -173,6 +227,9 @@ def test_deleting_my_account_leaves_no_personal_data_of_mine_in_any_table(
     bob_sees = Entry.objects.visible_to(bob)
     assert bob_sees.filter(appreciation__appreciate="your laugh").exists()
     assert not Entry.objects.filter(appreciation__appreciate="my private thought").exists()
+    assert not Entry.objects.filter(pk__in=private).exists()  # every kind's private entry
+    kept_kinds = set(Entry.objects.exclude(author=bob).values_list("kind", flat=True))
+    assert kept_kinds == (set(KINDS) if shared == "keep" else set())
     kept = Entry.objects.filter(appreciation__appreciate="your morning tea")
     turns = list(Turn.objects.filter(dialogue=held).order_by("seq").values_list("text", flat=True))
     assert turns[1] == "Yes, I'm ready to hear you."

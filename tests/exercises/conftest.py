@@ -110,6 +110,32 @@ def valid_data(kind: str, **overrides: object) -> dict[str, object]:
                 ]
             ),
         },  # fmt: skip
+        "traits": {
+            "note": "",
+            **rows(
+                [
+                    {"category": "physical", "text": "your laugh when you're surprised"},
+                    {"category": "character", "text": "how patient you are with my mother"},
+                    {"category": "caring", "text": "the tea you bring me when I work late"},
+                ]
+            ),
+        },
+        "wound": {
+            "caretaker": "Mother",
+            "age": "about seven",
+            "what_hurt": "Being told to stop crying when the dog died",
+            "what_missing": "Someone to sit with me when I was sad",
+            "what_needed": "To hear that my sadness made sense",
+        },
+        "surprises": {
+            "note": "",
+            **rows(
+                [
+                    {"category": "surprise", "text": "breakfast in the garden"},
+                    {"category": "fun", "text": "a salsa class together"},
+                ]
+            ),
+        },
     }[kind]
     data.update(overrides)
     return data

@@ -28,6 +28,7 @@ from couples.services import (
 )
 from exercises import access, charts
 from exercises.models import Entry, Kind, Visibility
+from exercises.registry import KINDS
 from tests.conftest import login_client, make_user, pair
 from tests.exercises.conftest import create_entry
 
@@ -199,6 +200,21 @@ class EveryPageShowsExactlyWhatAccessAllows(TestCase):
             in_couple = _pks(access.entries_visible(user, couple=self.couple))
             assert _ids(ENTRY_LINK, desk.content.decode()) == in_couple
             assert {row["id"] for row in export.json()["entries"]} == in_couple
+
+        # The lists the partner gives from (caring behaviors, surprises): an item's actions are
+        # reached exactly when the access layer lets the viewer act on its entry, and a blank
+        # day changes nothing, whoever asks.
+        for entry in made:
+            spec = KINDS[entry.kind]
+            if spec.gifts is None:
+                continue
+            item = getattr(entry.detail, spec.children).first()
+            url = reverse("exercises:gift_log", args=[entry.kind, item.pk])
+            status = client.post(url, {"given_on": ""}).status_code
+            readable = access.entries_visible(user).filter(pk=entry.pk)
+            may_act = any(e.can.act for e in access.entries_prepare(readable, user))
+            assert status == (302 if may_act else 404)
+            assert not spec.gifts.gift_model.objects.exists()
 
         # The couple's shared vision.
         vision = client.get(reverse("exercises:vision_shared", kwargs={"couple": self.couple.pk}))

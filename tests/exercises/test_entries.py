@@ -22,6 +22,9 @@ CHANGES = {
     Kind.VISION: ("note", "Written on our anniversary"),
     Kind.TEMPERATURE: ("puzzles", "Why the garden gate was open"),
     Kind.WORKUP: ("note", "Written after talking to my sister"),
+    Kind.TRAITS: ("note", "For our anniversary flooding"),
+    Kind.WOUND: ("what_needed", "Someone who stayed when I cried"),
+    Kind.SURPRISES: ("note", "Any of these, any time"),
 }
 
 
@@ -63,7 +66,13 @@ def test_an_overlong_field_is_refused_in_every_exercise_and_the_input_is_kept(
     kind: str, couple: Couple, alice: User, client_for: ClientFor
 ) -> None:
     field, _ = CHANGES[kind]
-    limit = {"appreciate": 500, "note": 500, "frustration": 600, "puzzles": 1000}[field]
+    limit = {
+        "appreciate": 500,
+        "note": 500,
+        "frustration": 600,
+        "puzzles": 1000,
+        "what_needed": 2000,
+    }[field]
     data = valid_data(kind, **{field: "y" * (limit + 1)})
     body = client_for(alice).post(reverse("exercises:entry_create", args=[kind]), data, headers=HX)
     body = body.content.decode()

@@ -76,14 +76,33 @@ def test_the_shared_vision_keeps_items_both_accept_with_both_ratings(
         assert "Bob: 4/5" in page and "Alice: 5/5" in page
 
 
-def test_accepting_without_an_importance_rating_is_refused_and_kept(
+def test_a_statement_can_be_accepted_before_it_is_rated_and_rated_later(
     couple: Couple, alice: User, bob: User, client_for: ClientFor
 ) -> None:
     _vision(alice, "We settle our differences calmly")
-    bob_item = _vision(bob, "We cook together").vision.items.get()
-    body = client_for(alice).post(MERGE, {f"accept_{bob_item.pk}": "on"}).content.decode()
-    assert "Rate how important this is to you" in body
-    assert "checked" in body
+    bob_items = list(_vision(bob, "We cook together").vision.items.all())
+    cook = bob_items[0]
+    response = client_for(alice).post(MERGE, {f"accept_{cook.pk}": "on"}, follow=True)
+    assert "You accepted 1 of your partner&#x27;s statements." in response.content.decode()
+    saved = VisionResponse.objects.get(item=cook, user=alice)
+    assert saved.accepted and saved.importance is None
+    page = client_for(bob).get(reverse("exercises:vision_shared")).content.decode()
+    assert "We cook together" in page and "Alice: not rated yet" in page
+    client_for(alice).post(MERGE, {f"accept_{cook.pk}": "on", f"importance_{cook.pk}": "4"})
+    assert VisionResponse.objects.get(item=cook, user=alice).importance == 4
+
+
+def test_an_importance_outside_one_to_five_is_refused_and_changes_nothing(
+    couple: Couple, alice: User, bob: User, client_for: ClientFor
+) -> None:
+    _vision(alice, "We settle our differences calmly")
+    cook = _vision(bob, "We cook together").vision.items.get()
+    body = (
+        client_for(alice)
+        .post(MERGE, {f"accept_{cook.pk}": "on", f"importance_{cook.pk}": "9"})
+        .content.decode()
+    )
+    assert "Select a valid choice" in body
     assert not VisionResponse.objects.exists()
 
 
