@@ -5,6 +5,7 @@ The protocol is documented in docs/protocol.md."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import secrets
@@ -124,7 +125,8 @@ class DialogueConsumer(LiveConsumer):
             "role": "observer" if self.observer else "partner",
         }
         self.present: dict[str, dict[str, Any]] = {self.conn: self.person}
-        self.last_typing = 0.0
+        self.last_typing = -TYPING_EVERY
+        self.typing_later: asyncio.Task[None] | None = None
         self.typing_shown: dict[int, float] = {}  # when a hint from each person was last shown
         self.panel_key: tuple[Any, ...] | None = None
         self.progress_key: tuple[str, bool] | None = None
@@ -156,6 +158,8 @@ class DialogueConsumer(LiveConsumer):
 
     async def disconnect(self, code: int) -> None:
         watch.forget(self)
+        if getattr(self, "typing_later", None) is not None:
+            self.typing_later.cancel()
         if hasattr(self, "flood"):
             self.flood.release()
         if getattr(self, "groups_joined", None) and watch.up:
@@ -288,11 +292,23 @@ class DialogueConsumer(LiveConsumer):
         return sent
 
     async def _typing(self) -> None:
-        """Never stored, never a database call: relayed at most once per TYPING_EVERY."""
-        now = time.monotonic()
-        if self.observer or now - self.last_typing < TYPING_EVERY:
+        """Never stored, never a database call, and coalesced: the first hint is relayed at
+        once, any more within TYPING_EVERY become one relayed when that time is up."""
+        if self.observer or self.typing_later is not None:
             return
-        self.last_typing = now
+        wait = self.last_typing + TYPING_EVERY - time.monotonic()
+        if wait <= 0:
+            await self._relay_typing()
+        else:
+            self.typing_later = asyncio.get_running_loop().create_task(self._relay_typing(wait))
+
+    async def _relay_typing(self, after: float = 0.0) -> None:
+        if after:
+            await asyncio.sleep(after)
+        self.typing_later = None
+        self.last_typing = time.monotonic()
+        if self.closing:
+            return
         await watch.call(
             self.channel_layer.group_send(
                 self.group, {"type": "dialogue.typing", "conn": self.conn, "person": self.person}
@@ -310,7 +326,9 @@ class DialogueConsumer(LiveConsumer):
     async def dialogue_turn(self, event: dict[str, Any]) -> None:
         if await self._cut_off_if_no_longer_allowed():
             return
-        mine = event["turn"]["author"]["id"] == self.user.pk
+        author = event["turn"]["author"]["id"]
+        mine = author == self.user.pk
+        self.typing_shown.pop(author, None)  # the page clears the hint with the turn
         await self._send_turn(
             event["turn"], event["dialogue"], in_reply_to=event["msg_id"] if mine else None
         )
@@ -337,10 +355,11 @@ class DialogueConsumer(LiveConsumer):
     async def dialogue_typing(self, event: dict[str, Any]) -> None:
         person = event["person"]["id"]
         now = time.monotonic()
-        if person == self.user.pk or now - self.typing_shown.get(person, -TYPING_EVERY) < (
-            TYPING_EVERY
-        ):
-            return  # one's own, or a second device of someone already shown typing
+        # Each connection relays at most one hint per TYPING_EVERY; a person typing on two
+        # devices is still shown once per TYPING_EVERY (less a margin for network jitter).
+        shown = self.typing_shown.get(person)
+        if person == self.user.pk or (shown is not None and now - shown < TYPING_EVERY - 0.5):
+            return
         self.typing_shown[person] = now
         await self._send({"type": "typing", "user": event["person"]})
 

@@ -33,7 +33,13 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from channels.utils import await_many_dispatch
 from django.conf import settings
-from django.db import close_old_connections, connections
+from django.db import (
+    DatabaseError,
+    InterfaceError,
+    OperationalError,
+    close_old_connections,
+    connections,
+)
 
 from imago_site.events import Event, events_collected
 
@@ -66,10 +72,11 @@ def _executor() -> ThreadPoolExecutor:
         return _pool
 
 
-def _dropped() -> bool:
-    """Whether this thread's connection failed in a way that calls for a fresh one."""
-    conn = connections["default"]
-    return conn.connection is not None and conn.errors_occurred and not conn.is_usable()
+def _connection_lost(error: BaseException) -> bool:
+    """Whether a call failed for want of a working connection (a services' own error such as
+    "not saved" carries the database's error as its context)."""
+    cause = error if isinstance(error, DatabaseError) else error.__context__
+    return isinstance(cause, OperationalError | InterfaceError)
 
 
 def _call(func: Callable[..., T], kwargs: dict[str, Any]) -> tuple[T, list[Event]]:
@@ -79,8 +86,8 @@ def _call(func: Callable[..., T], kwargs: dict[str, Any]) -> tuple[T, list[Event
             try:
                 with events_collected() as events:
                     return func(**kwargs), events
-            except Exception:
-                if attempt == 2 or not _dropped():
+            except Exception as error:
+                if attempt == 2 or not _connection_lost(error):
                     raise
                 # The database dropped this connection (a restart, say): nothing was committed
                 # on it, so start over once on a new one.

@@ -11,7 +11,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import DatabaseError, transaction
-from django.db.models import OuterRef, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
@@ -325,21 +324,21 @@ def turn_submit(
         )
     with transaction.atomic():
         # The row lock serializes every action on this dialogue (on SQLite, BEGIN IMMEDIATE does);
-        # `of` locks the dialogue row only, not the couple and people joined to it. The same
-        # statement looks for a turn this author already sent with this message id.
-        sent_before = Turn.objects.filter(
-            dialogue=OuterRef("pk"), author=user, client_msg_id=client_msg_id
-        ).values("seq")[:1]
+        # `of` locks the dialogue row only, not the couple and people joined to it.
         dialogue = (
             Dialogue.objects.select_for_update(of=("self",))
             .select_related("couple", "sender", "receiver")
-            .annotate(sent_before=Subquery(sent_before))
             .get(pk=dialogue_id)
         )
-        if dialogue.sent_before is not None:
-            earlier = dialogue.turns.select_related("author").get(seq=dialogue.sent_before)
+        # Only now, under the lock, does a resend see the turn its first sending committed.
+        earlier = list(
+            Turn.objects.filter(
+                dialogue=dialogue, author=user, client_msg_id=client_msg_id
+            ).select_related("author")[:1]
+        )
+        if earlier:
             return TurnResult(
-                turn=turn_as_dict(earlier),
+                turn=turn_as_dict(earlier[0]),
                 dialogue=dialogue_snapshot(dialogue=dialogue),
                 replayed=True,
             )
