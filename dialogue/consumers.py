@@ -35,7 +35,7 @@ from .fragments import (
     render_window,
     viewer_role,
 )
-from .live import LAYER_DOWN, LiveConsumer, db_read, db_run, watch
+from .live import LAYER_DOWN, LAYER_TIMEOUT, LiveConsumer, db_read, db_run, watch
 from .services import TURNS_PAGE, coaching_submit, dialogue_state, turn_submit
 
 MAX_FRAME_CHARS = 32_000  # a 4,000-character text in JSON, with room for escapes
@@ -249,8 +249,10 @@ class DialogueConsumer(LiveConsumer):
             return
         if not await self._broadcast(events):
             # Saved, but the room could not be told (the channel layer is down): the author
-            # still hears that it was saved; everyone catches up when live updates are back.
+            # hears first that it was saved; then every socket pauses, and catches up when live
+            # updates are back.
             await self._send_turn(result.turn, result.dialogue, in_reply_to=msg_id)
+            await watch.down("send")
 
     async def _coach(self, message: dict[str, Any], msg_id: str) -> None:
         """The watching therapist's prompt, time-out for both, or step timer."""
@@ -282,14 +284,16 @@ class DialogueConsumer(LiveConsumer):
             return
         if not await self._broadcast(events):
             await self._send_coaching(result.item, result.dialogue, in_reply_to=msg_id)
+            await watch.down("send")
 
     async def _broadcast(self, events: list[Event]) -> bool:
         """Send what a service committed, from the event loop. False if the layer is down."""
-        sent = True
-        for group, event in events:
-            if sent:
-                sent = await watch.call(self.channel_layer.group_send(group, event), "send")
-        return sent
+        try:
+            for group, event in events:
+                await asyncio.wait_for(self.channel_layer.group_send(group, event), LAYER_TIMEOUT)
+        except Exception:
+            return False
+        return True
 
     async def _typing(self) -> None:
         """Never stored, never a database call, and coalesced: the first hint is relayed at
