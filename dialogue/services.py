@@ -331,14 +331,15 @@ def turn_submit(
             .get(pk=dialogue_id)
         )
         # Only now, under the lock, does a resend see the turn its first sending committed.
-        earlier = list(
+        sent_before = list(
             Turn.objects.filter(
                 dialogue=dialogue, author=user, client_msg_id=client_msg_id
-            ).select_related("author")[:1]
+            ).values_list("seq", flat=True)[:1]
         )
-        if earlier:
+        if sent_before:
+            earlier = dialogue.turns.select_related("author").get(seq=sent_before[0])
             return TurnResult(
-                turn=turn_as_dict(earlier[0]),
+                turn=turn_as_dict(earlier),
                 dialogue=dialogue_snapshot(dialogue=dialogue),
                 replayed=True,
             )
