@@ -61,7 +61,7 @@ calls = 0  # database calls made by the pool so far (tests check that typing mak
 
 
 def _threads() -> int:
-    return getattr(settings, "DIALOGUE_DB_THREADS", 4)
+    return settings.DIALOGUE_DB_THREADS
 
 
 def _executor() -> ThreadPoolExecutor:
