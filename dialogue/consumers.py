@@ -1,31 +1,47 @@
 """The live dialogue socket, `/ws/dialogue/<uuid>/`. Thin: it checks who connects, parses a
-frame, validates it with the same form the HTTP view uses, and calls the same services. The
-protocol is documented in docs/protocol.md."""
+frame, validates it with the same form the HTTP view uses, and calls the same services — on the
+dialogue's database threads (dialogue/live.py), sending what they committed from the event loop.
+The protocol is documented in docs/protocol.md."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import secrets
 import time
 from typing import Any
+from urllib.parse import parse_qs
 
-from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncWebsocketConsumer
+from django.http import HttpRequest
+from django.middleware.csrf import get_token
 
 from couples.access import look_record
 from couples.services import mfa_session_ok, session_tag, user_close_applies
 from imago_site.errors import ImagoError
+from imago_site.events import Event
 
 from . import flow
 from .access import dialogue_access
 from .flood import FLOODED, FloodGuard
 from .forms import MSG_ID_PATTERN, CoachingForm, TurnForm
-from .fragments import render_coaching, render_live, viewer_role
-from .services import coaching_submit, dialogue_state, turn_submit
+from .fragments import (
+    panel_key,
+    progress_key,
+    render_coaching,
+    render_panel,
+    render_progress,
+    render_turn,
+    render_window,
+    viewer_role,
+)
+from .live import LAYER_DOWN, LAYER_TIMEOUT, LiveConsumer, db_read, db_run, watch
+from .services import TURNS_PAGE, coaching_submit, dialogue_state, turn_submit
 
 MAX_FRAME_CHARS = 32_000  # a 4,000-character text in JSON, with room for escapes
-TYPING_MIN_INTERVAL = 1.0  # seconds between two typing hints forwarded for one connection
+# At most one typing hint per person every 2 s: each connection forwards at most that often,
+# and each socket shows at most that many from one person, whatever their devices and servers.
+TYPING_EVERY = 2.0
 MSG_ID = re.compile(MSG_ID_PATTERN)
 # Refusals after which the client's picture is probably stale: send it the fresh state.
 RESYNC_CODES = {"conflict", "not_your_turn", "wrong_step", "paused", "ended", "read_only", "held"}
@@ -46,15 +62,52 @@ def _coach_fields(message: dict[str, Any]) -> bool:
     return texts_ok and (seconds is None or type(seconds) is int)
 
 
-class DialogueConsumer(AsyncWebsocketConsumer):
+def _since(value: object) -> int | None:
+    """A client's last seen turn number (`?since=` or a sync's `since`); None if not one."""
+    if type(value) is int:
+        return value
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 10:
+        return int(value)
+    return None
+
+
+def _csrf_token(scope: dict[str, Any]) -> str:
+    """A CSRF token for the forms of panels this socket renders, from the page's own cookie, so
+    they post without JavaScript's help when the socket stays down."""
+    request = HttpRequest()
+    cookie = scope.get("cookies", {}).get("csrftoken", "")
+    if len(cookie) != 32 or not cookie.isalnum():
+        return ""
+    request.META["CSRF_COOKIE"] = cookie
+    return get_token(request)
+
+
+def _connect_access(*, user: Any, pk: object, session: Any) -> tuple[Any, flow.Role] | None:
+    """Who is connecting, in one trip to a database thread: the dialogue and the role, or None
+    (recording a therapist's look on the way)."""
+    access = dialogue_access(user=user, pk=pk)
+    if access is None or not mfa_session_ok(user=user, session=session):
+        return None
+    dialogue, role = access
+    if role == flow.Role.OBSERVER:
+        look_record(
+            viewer=user,
+            couples=dialogue.couple,
+            what=f"Watched the live dialogue: “{dialogue.topic}”",
+        )
+    return dialogue, role
+
+
+class DialogueConsumer(LiveConsumer):
     async def connect(self) -> None:
         self.user = self.scope["user"]
-        access = await database_sync_to_async(dialogue_access)(
-            user=self.user, pk=self.scope["url_route"]["kwargs"]["pk"]
+        access = await db_read(
+            _connect_access,
+            user=self.user,
+            pk=self.scope["url_route"]["kwargs"]["pk"],
+            session=self.scope.get("session"),
         )
-        if access is None or not await database_sync_to_async(mfa_session_ok)(
-            user=self.user, session=self.scope.get("session")
-        ):
+        if access is None:
             # The same refusal whether the dialogue is missing or someone else's (or the
             # session has not entered its second factor).
             await self.close()
@@ -72,36 +125,53 @@ class DialogueConsumer(AsyncWebsocketConsumer):
             "role": "observer" if self.observer else "partner",
         }
         self.present: dict[str, dict[str, Any]] = {self.conn: self.person}
-        self.last_typing = 0.0
+        self.last_typing = -TYPING_EVERY
+        self.typing_later: asyncio.Task[None] | None = None
+        self.typing_shown: dict[int, float] = {}  # when a hint from each person was last shown
+        self.panel_key: tuple[Any, ...] | None = None
+        self.progress_key: tuple[str, bool] | None = None
+        self.csrf_token = _csrf_token(self.scope)
         self.flood = FloodGuard(self.user.pk)
         self.closing = False
         session = self.scope.get("session")
         self.session_tag = session_tag(session.session_key if session else None)
-        if self.observer:
-            await database_sync_to_async(look_record)(
-                viewer=self.user,
-                couples=dialogue.couple,
-                what=f"Watched the live dialogue: “{dialogue.topic}”",
-            )
         # The couple's group carries access changes made in `couples` (consent revoked,
-        # couple ended) to every dialogue socket of the couple.
-        self.couple_group = dialogue.couple.group_name
-        await self.channel_layer.group_add(self.group, self.channel_name)
-        await self.channel_layer.group_add(self.couple_group, self.channel_name)
-        # The person's group carries the end of their session or standing (couples.services.
-        # user_sockets_close): logout, a new password, leaving the couple.
-        await self.channel_layer.group_add(self.user.group_name, self.channel_name)
+        # couple ended) to every dialogue socket of the couple; the person's group carries the
+        # end of their session or standing (couples.services.user_sockets_close).
+        self.groups_joined = [self.group, dialogue.couple.group_name, self.user.group_name]
+        joined = self.live
+        for group in self.groups_joined if self.live else []:
+            if not await watch.call(self.channel_layer.group_add(group, self.channel_name), "join"):
+                joined = False
+                break
         await self.accept()
-        await self._send_state()
+        if not joined:
+            # Live updates are unavailable (Redis is down): say so; the page keeps what it has
+            # and tries again with backoff, catching up from its last turn.
+            self.groups_joined = []
+            await self._close(LAYER_DOWN)
+            return
+        watch.watch(self, self.channel_layer)
+        query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
+        await self._send_state(since=_since((query.get("since") or [None])[0]))
         await self._presence("join")
 
     async def disconnect(self, code: int) -> None:
-        if hasattr(self, "group"):
-            await self._presence("leave")
-            await self.channel_layer.group_discard(self.group, self.channel_name)
-            await self.channel_layer.group_discard(self.couple_group, self.channel_name)
-            await self.channel_layer.group_discard(self.user.group_name, self.channel_name)
+        watch.forget(self)
+        if getattr(self, "typing_later", None) is not None:
+            self.typing_later.cancel()
+        if hasattr(self, "flood"):
             self.flood.release()
+        if getattr(self, "groups_joined", None) and watch.up:
+            await self._presence("leave")
+            for group in self.groups_joined:
+                await watch.call(
+                    self.channel_layer.group_discard(group, self.channel_name), "leave"
+                )
+
+    async def layer_down(self) -> None:
+        """The channel layer is down: this socket would miss events, so it closes (4503)."""
+        await self._close(LAYER_DOWN)
 
     # --- From the client -----------------------------------------------------------------------
 
@@ -147,7 +217,7 @@ class DialogueConsumer(AsyncWebsocketConsumer):
             await self._typing()
         elif kind == "sync":
             if not await self._cut_off_if_no_longer_allowed():
-                await self._send_state(in_reply_to=msg_id)
+                await self._send_state(in_reply_to=msg_id, since=_since(message.get("since")))
         elif kind == "coach":
             await self._coach(message, msg_id)
         else:
@@ -165,17 +235,24 @@ class DialogueConsumer(AsyncWebsocketConsumer):
         try:
             if not form.is_valid():
                 raise form.as_error()
-            result = await database_sync_to_async(turn_submit)(
-                dialogue_id=self.dialogue_id, user=self.user, **form.service_kwargs()
+            result, events = await db_run(
+                turn_submit, dialogue_id=self.dialogue_id, user=self.user, **form.service_kwargs()
             )
         except ImagoError as error:
             await self._refuse(error, in_reply_to=msg_id)
             if error.code in RESYNC_CODES:
-                await self._send_state()
+                await self._send_state(since=message.get("last_seq"))
             return
         if result.replayed:
             # The original result, to this client only: the partners saw it the first time.
             await self._send_turn(result.turn, result.dialogue, in_reply_to=msg_id, replay=True)
+            return
+        if not await self._broadcast(events):
+            # Saved, but the room could not be told (the channel layer is down): the author
+            # hears first that it was saved; then every socket pauses, and catches up when live
+            # updates are back.
+            await self._send_turn(result.turn, result.dialogue, in_reply_to=msg_id)
+            await watch.down("send")
 
     async def _coach(self, message: dict[str, Any], msg_id: str) -> None:
         """The watching therapist's prompt, time-out for both, or step timer."""
@@ -191,8 +268,11 @@ class DialogueConsumer(AsyncWebsocketConsumer):
         try:
             if not form.is_valid():
                 raise form.as_error()
-            result = await database_sync_to_async(coaching_submit)(
-                dialogue_id=self.dialogue_id, user=self.user, **form.service_kwargs()
+            result, events = await db_run(
+                coaching_submit,
+                dialogue_id=self.dialogue_id,
+                user=self.user,
+                **form.service_kwargs(),
             )
         except ImagoError as error:
             if error.code == "not_observer" and await self._cut_off_if_no_longer_allowed():
@@ -201,14 +281,43 @@ class DialogueConsumer(AsyncWebsocketConsumer):
             return
         if result.replayed:
             await self._send_coaching(result.item, result.dialogue, in_reply_to=msg_id, replay=True)
+            return
+        if not await self._broadcast(events):
+            await self._send_coaching(result.item, result.dialogue, in_reply_to=msg_id)
+            await watch.down("send")
+
+    async def _broadcast(self, events: list[Event]) -> bool:
+        """Send what a service committed, from the event loop. False if the layer is down."""
+        try:
+            for group, event in events:
+                await asyncio.wait_for(self.channel_layer.group_send(group, event), LAYER_TIMEOUT)
+        except Exception:
+            return False
+        return True
 
     async def _typing(self) -> None:
-        now = time.monotonic()
-        if self.observer or now - self.last_typing < TYPING_MIN_INTERVAL:
+        """Never stored, never a database call, and coalesced: the first hint is relayed at
+        once, any more within TYPING_EVERY become one relayed when that time is up."""
+        if self.observer or self.typing_later is not None:
             return
-        self.last_typing = now
-        await self.channel_layer.group_send(
-            self.group, {"type": "dialogue.typing", "conn": self.conn, "person": self.person}
+        wait = self.last_typing + TYPING_EVERY - time.monotonic()
+        if wait <= 0:
+            await self._relay_typing()
+        else:
+            self.typing_later = asyncio.get_running_loop().create_task(self._relay_typing(wait))
+
+    async def _relay_typing(self, after: float = 0.0) -> None:
+        if after:
+            await asyncio.sleep(after)
+        self.typing_later = None
+        self.last_typing = time.monotonic()
+        if self.closing:
+            return
+        await watch.call(
+            self.channel_layer.group_send(
+                self.group, {"type": "dialogue.typing", "conn": self.conn, "person": self.person}
+            ),
+            "typing",
         )
 
     # --- From the group ------------------------------------------------------------------------
@@ -221,7 +330,9 @@ class DialogueConsumer(AsyncWebsocketConsumer):
     async def dialogue_turn(self, event: dict[str, Any]) -> None:
         if await self._cut_off_if_no_longer_allowed():
             return
-        mine = event["turn"]["author"]["id"] == self.user.pk
+        author = event["turn"]["author"]["id"]
+        mine = author == self.user.pk
+        self.typing_shown.pop(author, None)  # the page clears the hint with the turn
         await self._send_turn(
             event["turn"], event["dialogue"], in_reply_to=event["msg_id"] if mine else None
         )
@@ -246,8 +357,15 @@ class DialogueConsumer(AsyncWebsocketConsumer):
         await self._send({"type": "presence", "present": list(people.values())})
 
     async def dialogue_typing(self, event: dict[str, Any]) -> None:
-        if event["person"]["id"] != self.user.pk:
-            await self._send({"type": "typing", "user": event["person"]})
+        person = event["person"]["id"]
+        now = time.monotonic()
+        # Each connection relays at most one hint per TYPING_EVERY; a person typing on two
+        # devices is still shown once per TYPING_EVERY (less a margin for network jitter).
+        shown = self.typing_shown.get(person)
+        if person == self.user.pk or (shown is not None and now - shown < TYPING_EVERY - 0.5):
+            return
+        self.typing_shown[person] = now
+        await self._send({"type": "typing", "user": event["person"]})
 
     async def user_close(self, event: dict[str, Any]) -> None:
         """This person's session or standing ended (couples.services.user_sockets_close)."""
@@ -262,7 +380,7 @@ class DialogueConsumer(AsyncWebsocketConsumer):
         access has ended is closed with 4403. True if it was closed."""
         if not self.observer:
             return False
-        access = await database_sync_to_async(dialogue_access)(user=self.user, pk=self.dialogue_id)
+        access = await db_read(dialogue_access, user=self.user, pk=self.dialogue_id)
         if access is None:
             await self._close(4403)
             return True
@@ -270,24 +388,52 @@ class DialogueConsumer(AsyncWebsocketConsumer):
 
     # --- To the client -------------------------------------------------------------------------
 
-    def _you(self, snapshot: dict[str, Any]) -> dict[str, Any]:
-        role = viewer_role(snapshot, self.user.pk, observer=self.observer)
+    def _role(self, snapshot: dict[str, Any]) -> flow.Role:
+        return viewer_role(snapshot, self.user.pk, observer=self.observer)
+
+    def _you(self, role: flow.Role) -> dict[str, Any]:
         return {"id": self.user.pk, "name": self.user.display_name, "role": role.value}
 
-    async def _send_state(self, in_reply_to: str | None = None) -> None:
-        state = await database_sync_to_async(dialogue_state)(dialogue_id=self.dialogue_id)
-        snapshot, turns, coaching = state["dialogue"], state["turns"], state["coaching"]
-        you = self._you(snapshot)
-        role = flow.Role(you["role"])
+    def _changes(self, snapshot: dict[str, Any], role: flow.Role, *, acted: bool) -> dict[str, str]:
+        """The panel and the step progress, each only if it changed for this viewer (the
+        panel also when the viewer just acted: their box starts afresh)."""
+        html: dict[str, str] = {}
+        key = panel_key(snapshot, role)
+        if acted or key != self.panel_key:
+            self.panel_key = key
+            html["panel"] = render_panel(snapshot, role, self.csrf_token)
+        key = progress_key(snapshot)
+        if key != self.progress_key:
+            self.progress_key = key
+            html["progress"] = render_progress(snapshot)
+        return html
+
+    async def _send_state(self, in_reply_to: str | None = None, since: object = None) -> None:
+        """The state, with the turns this client is missing after `since` (or the latest page
+        of them), the panel and the step progress."""
+        state = await db_read(
+            dialogue_state,
+            dialogue_id=self.dialogue_id,
+            since=since if type(since) is int else None,
+            limit=TURNS_PAGE,
+        )
+        snapshot = state["dialogue"]
+        role = self._role(snapshot)
+        self.panel_key = self.progress_key = None
         await self._send(
             {
                 "type": "state",
                 "dialogue": snapshot,
-                "turns": turns,
-                "coaching": coaching,
-                "you": you,
+                "turns": state["turns"],
+                "coaching": state["coaching"],
+                "since": state["since"],
+                "earlier": state["earlier"],
+                "you": self._you(role),
                 "in_reply_to": in_reply_to,
-                "html": render_live(snapshot, role, self.user.pk, turns, coaching),
+                "html": {
+                    **render_window(state, role, self.user.pk),
+                    **self._changes(snapshot, role, acted=True),
+                },
             }
         )
 
@@ -299,20 +445,18 @@ class DialogueConsumer(AsyncWebsocketConsumer):
         in_reply_to: str | None,
         replay: bool = False,
     ) -> None:
-        you = self._you(snapshot)
-        html = render_live(snapshot, flow.Role(you["role"]), self.user.pk, [turn])
+        role = self._role(snapshot)
         await self._send(
             {
                 "type": "turn",
                 "turn": turn,
                 "dialogue": snapshot,
-                "you": you,
+                "you": self._you(role),
                 "in_reply_to": in_reply_to,
                 "replay": replay,
                 "html": {
-                    "turn": html["turns"][0],
-                    "panel": html["panel"],
-                    "progress": html["progress"],
+                    "turn": render_turn(turn, snapshot, self.user.pk),
+                    **self._changes(snapshot, role, acted=in_reply_to is not None),
                 },
             }
         )
@@ -325,21 +469,18 @@ class DialogueConsumer(AsyncWebsocketConsumer):
         in_reply_to: str | None,
         replay: bool = False,
     ) -> None:
-        you = self._you(snapshot)
-        role = flow.Role(you["role"])
-        html = render_live(snapshot, role, self.user.pk, [])
+        role = self._role(snapshot)
         await self._send(
             {
                 "type": "coaching",
                 "item": item,
                 "dialogue": snapshot,
-                "you": you,
+                "you": self._you(role),
                 "in_reply_to": in_reply_to,
                 "replay": replay,
                 "html": {
                     "item": render_coaching(item, role),
-                    "panel": html["panel"],
-                    "progress": html["progress"],
+                    **self._changes(snapshot, role, acted=in_reply_to is not None),
                 },
             }
         )
@@ -368,14 +509,17 @@ class DialogueConsumer(AsyncWebsocketConsumer):
             await self.close(code=code)
 
     async def _presence(self, status: str) -> None:
-        await self.channel_layer.group_send(
-            self.group,
-            {
-                "type": "dialogue.presence",
-                "conn": self.conn,
-                "person": self.person,
-                "status": status,
-            },
+        await watch.call(
+            self.channel_layer.group_send(
+                self.group,
+                {
+                    "type": "dialogue.presence",
+                    "conn": self.conn,
+                    "person": self.person,
+                    "status": status,
+                },
+            ),
+            "presence",
         )
 
     async def _send(self, frame: dict[str, Any]) -> None:

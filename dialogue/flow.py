@@ -83,6 +83,9 @@ S, R = Role.SENDER, Role.RECEIVER
 
 PARTNER_ROLES: tuple[Role, Role] = (Role.SENDER, Role.RECEIVER)
 
+# Moves about the dialogue rather than in it: the transcript shows them as events, not words.
+EVENT_ACTIONS = frozenset({Action.TIMEOUT, Action.RESUME, Action.SWAP, Action.END})
+
 
 @dataclass(frozen=True)
 class State:

@@ -5,6 +5,7 @@ template partials (`dialogue/room.html#turn`, `#coach`, `#panel`, `#progress`)."
 from __future__ import annotations
 
 import uuid
+from collections import OrderedDict
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -33,9 +34,11 @@ def _variant(snapshot: dict[str, Any]) -> flow.Variant:
 
 
 def turn_context(turn: dict[str, Any], variant: flow.Variant) -> dict[str, Any]:
+    action = flow.Action(turn["action"])
     return {
         **turn,
-        "verb": variant.verbs[flow.Action(turn["action"])],
+        "verb": variant.verbs[action],
+        "event": action in flow.EVENT_ACTIONS,
         "at_dt": _dt(turn["at"]),
         "created_dt": _dt(turn["created"]),
     }
@@ -248,31 +251,58 @@ def panel_context(
     }
 
 
-def room_context(
-    snapshot: dict[str, Any],
-    turns: list[dict[str, Any]],
-    role: flow.Role,
-    user_id: int,
-    *,
-    coaching: list[dict[str, Any]] = (),
-    draft: str | None = None,
-    error: str = "",
-) -> dict[str, Any]:
+def window_context(state: dict[str, Any], user_id: int | None) -> dict[str, Any]:
+    """A window of the transcript (services.dialogue_state): its turns with the coaching in
+    place, and the "Load earlier turns" link when there are earlier ones."""
+    snapshot = state["dialogue"]
     return {
-        "d": snapshot,
-        "turns": transcript_items(turns, list(coaching), _variant(snapshot)),
-        "observer": role == flow.Role.OBSERVER,
-        "progress": progress_context(snapshot),
-        "p": panel_context(snapshot, role, draft=draft, error=error),
-        "variant": _variant(snapshot),
+        "dialogue": snapshot,
+        "turns": transcript_items(state["turns"], state["coaching"], _variant(snapshot)),
+        "earlier": state["earlier"],
+        "first_seq": state["first_seq"],
         "viewer_id": user_id,
     }
 
 
-def render_turn(turn: dict[str, Any], variant: flow.Variant, user_id: int) -> str:
-    return render_to_string(
-        "dialogue/room.html#turn", {"t": turn_context(turn, variant), "viewer_id": user_id}
-    )
+def room_context(
+    state: dict[str, Any],
+    role: flow.Role,
+    user_id: int,
+    *,
+    draft: str | None = None,
+    error: str = "",
+) -> dict[str, Any]:
+    snapshot = state["dialogue"]
+    return {
+        **window_context(state, user_id),
+        "observer": role == flow.Role.OBSERVER,
+        "progress": progress_context(snapshot),
+        "panel": panel_context(snapshot, role, draft=draft, error=error),
+        "variant": _variant(snapshot),
+    }
+
+
+# --- What a websocket frame carries --------------------------------------------------------------
+
+# A turn's HTML is the same for every viewer but its author ("turn-mine"): rendered once per
+# event and process, not once per socket.
+_TURN_HTML: OrderedDict[tuple[str, int, bool], str] = OrderedDict()
+_TURN_HTML_KEEP = 512
+
+
+def render_turn(turn: dict[str, Any], snapshot: dict[str, Any], user_id: int) -> str:
+    mine = turn["author"]["id"] == user_id
+    key = (snapshot["id"], turn["seq"], mine)
+    html = _TURN_HTML.get(key)
+    if html is None:
+        html = render_to_string(
+            "dialogue/room.html#turn",
+            {"turn": turn_context(turn, _variant(snapshot)), "viewer_id": user_id},
+        )
+        _TURN_HTML[key] = html
+        if len(_TURN_HTML) > _TURN_HTML_KEEP:
+            _TURN_HTML.popitem(last=False)
+    return html
 
 
 def render_coaching(item: dict[str, Any], role: flow.Role) -> str:
@@ -282,25 +312,44 @@ def render_coaching(item: dict[str, Any], role: flow.Role) -> str:
     )
 
 
-def render_live(
-    snapshot: dict[str, Any],
-    role: flow.Role,
-    user_id: int,
-    turns: list[dict[str, Any]],
-    coaching: list[dict[str, Any]] = (),
-) -> dict[str, Any]:
-    """The fragments a websocket frame carries: `turns` (one per turn given, with any coaching
-    items given in their places), the panel and the step progress, rendered for this viewer."""
-    panel = panel_context(snapshot, role)
-    variant = _variant(snapshot)
-    rendered = [
-        render_coaching(item, role) if item.get("coaching") else render_turn(item, variant, user_id)
-        for item in transcript_items(turns, list(coaching), variant)
+def panel_key(snapshot: dict[str, Any], role: flow.Role) -> tuple[Any, ...]:
+    """Everything the panel shows for `role`: a frame carries the panel only when this changes
+    (or the viewer just acted, and their box must be cleared)."""
+    return (
+        role, snapshot["step"], snapshot["paused"], snapshot["paused_until"], snapshot["round"],
+        snapshot["sender"]["id"], snapshot["ended"], snapshot["read_only"],
+        snapshot["held"] and snapshot["held"]["by"]["id"],
+        snapshot["timer"] and snapshot["timer"]["ends_at"],
+        snapshot["stage_minutes"] and snapshot["updated"],
+    )  # fmt: skip
+
+
+def progress_key(snapshot: dict[str, Any]) -> tuple[str, bool]:
+    return _variant(snapshot).phase_of[flow.Step(snapshot["step"])], snapshot["ended"]
+
+
+def render_panel(snapshot: dict[str, Any], role: flow.Role, csrf_token: str) -> str:
+    """The panel for `role`. With the socket's own CSRF token its forms also post without
+    JavaScript's help, when the socket stays down."""
+    return render_to_string(
+        "dialogue/room.html#panel",
+        {"dialogue": snapshot, "panel": panel_context(snapshot, role), "csrf_token": csrf_token},
+    )
+
+
+def render_progress(snapshot: dict[str, Any]) -> str:
+    return render_to_string("dialogue/room.html#progress", {"progress": progress_context(snapshot)})
+
+
+def render_window(state: dict[str, Any], role: flow.Role, user_id: int) -> dict[str, Any]:
+    """A `state` frame's transcript: one fragment per turn or coaching item, and the "Load
+    earlier turns" link (empty when there are none)."""
+    snapshot = state["dialogue"]
+    turns = [
+        render_coaching(item, role)
+        if item.get("coaching")
+        else render_turn(item, snapshot, user_id)
+        for item in transcript_items(state["turns"], state["coaching"], _variant(snapshot))
     ]
-    return {
-        "turns": rendered,
-        "panel": render_to_string("dialogue/room.html#panel", {"d": snapshot, "p": panel}),
-        "progress": render_to_string(
-            "dialogue/room.html#progress", {"progress": progress_context(snapshot)}
-        ),
-    }
+    earlier = render_to_string("dialogue/room.html#earlier", window_context(state, user_id))
+    return {"turns": turns, "earlier": earlier.strip()}

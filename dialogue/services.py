@@ -35,6 +35,13 @@ APPOINTMENT_WITHIN = timedelta(hours=24)
 TIMEOUT_WITHIN = timedelta(days=7)
 PROMPT_LIMIT = 500  # a coaching prompt is a starter or a short note
 TIMER_LIMIT = 60 * 60  # seconds; a timer is set for one step
+TURNS_PAGE = 30  # turns the room shows at first, and loads each time earlier ones are asked for
+TRANSCRIPT_PAGE = 100  # turns a page of the printable transcript shows
+# A client further behind than this gets the latest page again rather than every missed turn.
+CATCH_UP_LIMIT = 200
+# What taking a turn changes on the dialogue row: one UPDATE of these.
+TURN_FIELDS = ["last_seq", "step", "paused", "paused_until", "updated_at", "sender", "receiver",
+               "round", "ended_at", "held_by", "held_at"]  # fmt: skip
 
 
 class DialogueError(ImagoError):
@@ -124,18 +131,49 @@ def coaching_as_dict(item: Coaching) -> dict[str, Any]:
     }
 
 
-def dialogue_state(*, dialogue_id: object) -> dict[str, Any]:
-    """Everything a (re)connecting client needs: the state, every turn so far and everything the
-    watching therapist posted."""
+def dialogue_state(
+    *,
+    dialogue_id: object,
+    since: int | None = None,
+    before: int | None = None,
+    limit: int | None = None,
+) -> dict[str, Any]:
+    """The state and a window of its turns, each with the coaching that followed it:
+
+    - `since`: every turn after that one — what a reconnecting client is missing — as long as
+      no more than CATCH_UP_LIMIT are; `since` in the result says it was honoured;
+    - otherwise the latest `limit` turns (all with None) before turn `before` (or the end), and
+      `since` None: this window replaces whatever the client had. `first_seq` is its first
+      turn and `earlier` says whether turns before it exist.
+
+    Three queries, however long the dialogue."""
     dialogue = Dialogue.objects.select_related("couple", "sender", "receiver", "held_by").get(
         pk=dialogue_id
     )
-    turns = dialogue.turns.select_related("author").order_by("seq")
+    last = dialogue.last_seq
+    turns = dialogue.turns.select_related("author")
     coaching = dialogue.coaching.select_related("author").order_by("created_at", "pk")
+    if since is not None and 0 <= since <= last and last - since <= CATCH_UP_LIMIT:
+        rows = list(turns.filter(seq__gt=since).order_by("seq"))
+        first = since + 1
+        coaching = coaching.filter(after_seq__gte=since)
+    else:
+        since = None
+        end = last + 1 if before is None else max(1, min(before, last + 1))
+        # Turns are numbered 1, 2, … without gaps: the window is a range of numbers.
+        first = 1 if limit is None else max(1, end - limit)
+        rows = list(turns.filter(seq__gte=first, seq__lt=end).order_by("seq"))
+        # A coaching item sits after the turn it followed: in this window if that turn is.
+        coaching = coaching.filter(after_seq__gte=first if first > 1 else 0)
+        if before is not None:
+            coaching = coaching.filter(after_seq__lt=end)
     return {
         "dialogue": dialogue_snapshot(dialogue=dialogue),
-        "turns": [turn_as_dict(turn) for turn in turns],
+        "turns": [turn_as_dict(turn) for turn in rows],
         "coaching": [coaching_as_dict(item) for item in coaching],
+        "since": since,
+        "first_seq": first,
+        "earlier": first > 1,
     }
 
 
@@ -289,15 +327,17 @@ def turn_submit(
         # `of` locks the dialogue row only, not the couple and people joined to it.
         dialogue = (
             Dialogue.objects.select_for_update(of=("self",))
-            .select_related("couple", "sender", "receiver", "held_by")
+            .select_related("couple", "sender", "receiver")
             .get(pk=dialogue_id)
         )
-        earlier = (
-            dialogue.turns.select_related("author")
-            .filter(author=user, client_msg_id=client_msg_id)
-            .first()
+        # Only now, under the lock, does a resend see the turn its first sending committed.
+        sent_before = list(
+            Turn.objects.filter(
+                dialogue=dialogue, author=user, client_msg_id=client_msg_id
+            ).values_list("seq", flat=True)[:1]
         )
-        if earlier is not None:
+        if sent_before:
+            earlier = dialogue.turns.select_related("author").get(seq=sent_before[0])
             return TurnResult(
                 turn=turn_as_dict(earlier),
                 dialogue=dialogue_snapshot(dialogue=dialogue),
@@ -353,7 +393,7 @@ def turn_submit(
             dialogue.round += 1
         if outcome.state.step == flow.Step.ENDED:
             dialogue.ended_at = now
-        dialogue.save()
+        dialogue.save(update_fields=TURN_FIELDS)
         dialogue_appointment_follow(dialogue=dialogue, by=user, action=action, at=at)
         result = TurnResult(turn=turn_as_dict(turn), dialogue=dialogue_snapshot(dialogue=dialogue))
         group = dialogue.group_name

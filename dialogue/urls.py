@@ -21,6 +21,7 @@ urlpatterns = [
     path("<uuid:pk>/", views.dialogue_room, name="room"),
     path("<uuid:pk>/act/", views.dialogue_act, name="act"),
     path("<uuid:pk>/coach/", views.dialogue_coach, name="coach"),
+    path("<uuid:pk>/turns/", views.dialogue_turns, name="turns"),
     path("<uuid:pk>/transcript/", views.dialogue_transcript, name="transcript"),
     path("<uuid:pk>/export.json", views.dialogue_export_json, name="export_json"),
     path("<uuid:pk>/therapist/", views.dialogue_therapist_invite, name="therapist"),

@@ -26,11 +26,19 @@ from .appointments import (
 )
 from .exports import dialogue_export
 from .forms import AppointmentForm, CoachingForm, DialogueStartForm, TurnForm
-from .fragments import panel_context, room_context, transcript_items, turn_context
+from .fragments import (
+    panel_context,
+    room_context,
+    transcript_items,
+    turn_context,
+    window_context,
+)
 from .models import Appointment, Dialogue
 from .practice import practice_act, practice_new, practice_snapshot
 from .services import (
     TEXT_LIMIT,
+    TRANSCRIPT_PAGE,
+    TURNS_PAGE,
     DialogueError,
     coaching_submit,
     dialogue_invite_therapist,
@@ -102,16 +110,9 @@ def _render_room(
     error: str = "",
     status: int = 200,
 ) -> HttpResponse:
-    state = dialogue_state(dialogue_id=dialogue.pk)
-    context = room_context(
-        state["dialogue"],
-        state["turns"],
-        role,
-        request.user.pk,
-        coaching=state["coaching"],
-        draft=draft,
-        error=error,
-    )
+    # The latest turns; earlier ones load on demand (dialogue_turns).
+    state = dialogue_state(dialogue_id=dialogue.pk, limit=TURNS_PAGE)
+    context = room_context(state, role, request.user.pk, draft=draft, error=error)
     if role != flow.Role.OBSERVER and dialogue.couple.is_active:
         context["therapist"] = dialogue_therapist(dialogue=dialogue)
         context["therapist_invited"] = (
@@ -163,22 +164,59 @@ def dialogue_coach(request: HttpRequest, pk: object) -> HttpResponse:
     return redirect("dialogue:room", pk=dialogue.pk)
 
 
+def _seq(value: str | None) -> int | None:
+    """A turn number from the query string; None if it is not one."""
+    if value and value.isascii() and value.isdigit() and len(value) < 10:
+        return int(value)
+    return None
+
+
+@login_required
+@require_GET
+def dialogue_turns(request: HttpRequest, pk: object) -> HttpResponse:
+    """The room's "Load earlier turns" (htmx): the page of turns before `?before=`, with the
+    link to the page before that."""
+    dialogue, role = get_dialogue_for_user(request, pk, what="Read earlier turns")
+    state = dialogue_state(
+        dialogue_id=dialogue.pk, before=_seq(request.GET.get("before")) or 1, limit=TURNS_PAGE
+    )
+    context = {**window_context(state, request.user.pk), "observer": role == flow.Role.OBSERVER}
+    return render(request, "dialogue/room.html#window", context)
+
+
 @login_required
 @require_GET
 def dialogue_transcript(request: HttpRequest, pk: object) -> HttpResponse:
+    """The printable transcript, TRANSCRIPT_PAGE turns a page (the latest first; `?before=` pages
+    back), or all of it with `?all=1`."""
     dialogue, _role = get_dialogue_for_user(request, pk, what="Read the transcript")
-    state = dialogue_state(dialogue_id=dialogue.pk)
+    whole = request.GET.get("all") == "1"
+    before = _seq(request.GET.get("before"))
+    state = dialogue_state(
+        dialogue_id=dialogue.pk, before=before, limit=None if whole else TRANSCRIPT_PAGE
+    )
+    snapshot = state["dialogue"]
+    last_shown = state["turns"][-1]["seq"] if state["turns"] else 0
+    later = ""
+    if last_shown < snapshot["last_seq"]:
+        after = last_shown + 1 + TRANSCRIPT_PAGE
+        later = "?" if after > snapshot["last_seq"] else f"?before={after}"
     return render(
         request,
         "dialogue/transcript.html",
         {
-            "d": state["dialogue"],
+            "dialogue": snapshot,
             "variant": dialogue.variant,
             "turns": transcript_items(state["turns"], state["coaching"], dialogue.variant),
-            "turn_count": len(state["turns"]),
+            "turn_count": snapshot["last_seq"],
             "viewer_id": request.user.pk,
             "started": dialogue.created_at,
             "ended": dialogue.ended_at,
+            "earlier": state["earlier"],
+            "later": later,
+            "shown": bool(state["turns"]),
+            "first_seq": state["first_seq"],
+            "last_shown": last_shown,
         },
     )
 
@@ -198,8 +236,8 @@ def _practice_page(request: HttpRequest, practice: dict[str, object], *, draft: 
         for key, label in standard.phases
     ]
     context = {
-        "d": snapshot,
-        "p": panel_context(snapshot, role),
+        "dialogue": snapshot,
+        "panel": panel_context(snapshot, role),
         "turns": [turn_context(turn, standard) for turn in practice["turns"]],
         "viewer_id": None,
         "steps": steps,

@@ -169,6 +169,10 @@ DIALOGUE_FLOOD = {
     "strikes": 20,
 }
 
+# Threads (each with its own database connection) that run the live dialogue's database work in
+# one server process (dialogue/live.py).
+DIALOGUE_DB_THREADS = envint("IMAGO_DIALOGUE_DB_THREADS", 4)
+
 # --- Accounts -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "couples.User"
 AUTHENTICATION_BACKENDS = [

@@ -42,6 +42,16 @@ def pair(a: User, b: User) -> Couple:
     return invitation_accept(user=b, token=invitation.token)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _dialogue_db_threads_closed(django_db_setup: None) -> Iterator[None]:
+    """The live dialogue's database threads keep their connections; close them before the test
+    database is dropped."""
+    yield
+    from dialogue.live import db_close_all
+
+    db_close_all()
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(request: pytest.FixtureRequest, settings: object) -> None:
     # Real hashing costs ~0.3 s per user; the hash algorithm is not what these tests test.

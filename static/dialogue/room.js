@@ -44,6 +44,7 @@
   var carried = null; // the words of an action refused because the partner moved first
   var errorCode = "";
   var coachSending = false; // one coaching message in flight at a time
+  var paused = false; // live updates paused: the server's channel layer (Redis) is down
 
   // sessionStorage, not localStorage: unsent words survive a reload in this tab, but on a shared
   // device they must not outlive it.
@@ -93,13 +94,13 @@
 
   function connect() {
     clearTimeout(retryTimer);
-    setStatus("connecting", attempt ? "Reconnecting…" : "Connecting…");
+    if (!paused) setStatus("connecting", attempt ? "Reconnecting…" : "Connecting…");
     var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
-    var ws = new WebSocket(scheme + window.location.host + room.dataset.wsPath);
+    // The last turn this page has: the server sends only what came after it.
+    var ws = new WebSocket(scheme + window.location.host + room.dataset.wsPath + "?since=" + lastSeq);
     socket = ws;
     ws.onopen = function () {
-      attempt = 0;
-      setStatus("connecting", "Catching up…");
+      if (!paused) setStatus("connecting", "Catching up…");
     };
     ws.onmessage = function (event) {
       var frame;
@@ -125,12 +126,22 @@
       // Exponential backoff with jitter, capped at 15 s.
       var delay = Math.min(15000, 500 * Math.pow(2, attempt)) * (0.75 + Math.random() / 2);
       attempt += 1;
-      setStatus("offline", "Connection lost — reconnecting in " + Math.ceil(delay / 1000) + " s. Nothing you write is lost.");
+      if (event.code === 4503) {
+        // The server cannot pass live updates on right now. It says so; turns sent meanwhile
+        // are saved by a plain post, and everything missed arrives once live updates are back.
+        paused = true;
+        setStatus("paused", "Live updates paused — your partner’s new turns will show when they are back (trying again in " + Math.ceil(delay / 1000) + " s). Nothing you write is lost.");
+      } else {
+        setStatus("offline", "Connection lost — reconnecting in " + Math.ceil(delay / 1000) + " s. Nothing you write is lost.");
+      }
+      if (pending()) setSending(true);
       retryTimer = setTimeout(connect, delay);
     };
   }
 
   window.addEventListener("online", function () { if (!socket) connect(); });
+  // Earlier turns loaded on demand (htmx) show their times in the reader's zone too.
+  document.body.addEventListener("htmx:afterSettle", function () { localizeTimes(transcript); });
 
   // A starter the therapist suggested goes into the box, to be edited like any other.
   transcript.addEventListener("click", function (event) {
@@ -162,13 +173,19 @@
   }
 
   function applyState(frame) {
+    attempt = 0;
+    paused = false;
     setStatus("online", "Live");
-    transcript.innerHTML = frame.html.turns.length
-      ? frame.html.turns.join("")
-      : '<li class="turn-empty muted" data-empty>Nothing said yet.</li>';
+    if (frame.since !== null && frame.since !== undefined && frame.since <= lastSeq) {
+      // A catch-up: only what this page is missing, added after what it has.
+      frame.html.turns.forEach(function (html) { addItem(html); });
+    } else {
+      var html = (frame.html.earlier || "") + frame.html.turns.join("");
+      transcript.innerHTML = html || '<li class="turn-empty muted" data-empty>Nothing said yet.</li>';
+    }
     localizeTimes(transcript);
     lastSeq = frame.dialogue.last_seq;
-    progress.innerHTML = frame.html.progress;
+    if (frame.html.progress) progress.innerHTML = frame.html.progress;
     renderPanel(frame.html.panel);
     showLatest();
     // An action sent just before a drop: resend it with the same id. The server applies it
@@ -180,19 +197,31 @@
     }
   }
 
+  // A turn or coaching item, unless the page already shows it; the element added, or null.
+  function addItem(html) {
+    var holder = document.createElement("ol");
+    holder.innerHTML = html.trim();
+    var item = holder.firstElementChild;
+    if (!item || (item.id && document.getElementById(item.id))) return null;
+    var empty = transcript.querySelector("[data-empty]");
+    if (empty) empty.remove();
+    transcript.appendChild(item);
+    localizeTimes(item);
+    return item;
+  }
+
+  // What changed for this viewer: the server sends the panel and the progress only then.
+  function applyChanges(html) {
+    if (html.progress) progress.innerHTML = html.progress;
+    if (html.panel) renderPanel(html.panel);
+  }
+
   // The watching therapist's prompt, time-out or timer: not a turn, so it never moves lastSeq.
   function applyCoaching(frame) {
-    if (!document.getElementById("coach-" + frame.item.id)) {
-      var empty = transcript.querySelector("[data-empty]");
-      if (empty) empty.remove();
-      transcript.insertAdjacentHTML("beforeend", frame.html.item);
-      var added = transcript.lastElementChild;
-      localizeTimes(added);
-      announcer.textContent = added.textContent.replace(/\s+/g, " ").trim();
-    }
+    var added = addItem(frame.html.item);
+    if (added) announcer.textContent = added.textContent.replace(/\s+/g, " ").trim();
     if (frame.in_reply_to) coachSending = false;
-    progress.innerHTML = frame.html.progress;
-    renderPanel(frame.html.panel);
+    applyChanges(frame.html);
     showLatest(); // a prompt, like a turn, stays readable above a phone's panel
   }
 
@@ -210,24 +239,20 @@
       errorText = "";
     }
     if (document.getElementById("turn-" + turn.seq)) {
-      if (frame.replay) renderPanel(frame.html.panel);
+      if (frame.replay) applyChanges(frame.html);
       return;
     }
     if (turn.seq > lastSeq + 1) {
-      send({ type: "sync", msg_id: newId() }); // we missed something: ask for everything
+      // We missed something: ask for what came after the last turn we have.
+      send({ type: "sync", msg_id: newId(), since: lastSeq });
       return;
     }
-    var empty = transcript.querySelector("[data-empty]");
-    if (empty) empty.remove();
-    transcript.insertAdjacentHTML("beforeend", frame.html.turn);
-    var added = transcript.lastElementChild;
-    localizeTimes(added);
+    var added = addItem(frame.html.turn);
     lastSeq = turn.seq;
     if (turn.author.id !== me && errorCode !== "conflict") errorText = "";
-    progress.innerHTML = frame.html.progress;
-    renderPanel(frame.html.panel);
+    applyChanges(frame.html);
     typingEl.textContent = "";
-    announcer.textContent = added.textContent.replace(/\s+/g, " ").trim();
+    if (added) announcer.textContent = added.textContent.replace(/\s+/g, " ").trim();
     showLatest();
   }
 
@@ -330,7 +355,7 @@
     var form = panel.querySelector("#turn-form");
     var choice = form && chosen(form);
     button.textContent = on
-      ? (socket ? "Sending…" : "Will send when reconnected…")
+      ? (socket ? "Sending…" : paused ? "Will send when live updates are back…" : "Will send when reconnected…")
       : (choice && choice.dataset.label) || button.textContent;
   }
 
@@ -414,7 +439,7 @@
     }
     panel.querySelectorAll("form.coach-form").forEach(function (each) {
       each.addEventListener("submit", function (event) {
-        if (!socket) { addCsrfToken(each); return; } // no socket: the plain post does the same
+        if (!socket) return; // no socket: the plain post does the same
         event.preventDefault();
         if (coachSending) return;
         var data = new FormData(each);
@@ -431,29 +456,18 @@
     tickTimers();
     panel.querySelectorAll("form.turn-form").forEach(function (each) {
       each.addEventListener("submit", function (event) {
-        if (!socket && attempt >= 3 && !pending()) {
-          // The socket has stayed down (a proxy without websockets, say): post the form the
-          // plain way instead. Its msg_id still makes a double submit harmless.
-          addCsrfToken(each);
+        if (!socket && (paused || attempt >= 3) && !pending()) {
+          // Live updates are paused, or the socket has stayed down (a proxy without
+          // websockets, say): post the form the plain way instead, which saves the turn and
+          // shows it. Its msg_id still makes a double submit harmless.
+          var seq = each.querySelector('input[name="last_seq"]');
+          if (seq) seq.value = lastSeq;
           return;
         }
         event.preventDefault();
         submit(each);
       });
     });
-  }
-
-  function addCsrfToken(form) {
-    if (form.querySelector('input[name="csrfmiddlewaretoken"]')) return;
-    var token = "";
-    try { token = JSON.parse(document.body.getAttribute("hx-headers") || "{}")["x-csrftoken"] || ""; } catch (e) { /* none */ }
-    var input = document.createElement("input");
-    input.type = "hidden";
-    input.name = "csrfmiddlewaretoken";
-    input.value = token;
-    form.appendChild(input);
-    var seq = form.querySelector('input[name="last_seq"]');
-    if (seq) seq.value = lastSeq;
   }
 
   // "Partner is typing": at most one hint every 2 s, and a trailing one so a burst is not missed.

@@ -179,7 +179,8 @@ def test_on_a_phone_the_your_move_panel_stays_in_view_under_the_latest_of_100_tu
     a.set_viewport_size({"width": 360, "height": 740})
     a.goto(f"/dialogues/{dialogue.pk}/")
     expect(a.locator("#connection")).to_have_text("Live")
-    expect(a.locator("#transcript li.turn")).to_have_count(100)
+    # The latest 30 turns, and the earlier ones a tap away.
+    expect(a.locator("#transcript li.turn")).to_have_count(30)
     expect(a.get_by_role("heading", name=re.compile("^Your move"))).to_be_in_viewport()
     expect(a.get_by_label(re.compile("^Your words"))).to_be_in_viewport()
     expect(a.get_by_role("button", name="Yes, that’s it")).to_be_in_viewport(ratio=1)
@@ -201,3 +202,11 @@ def test_on_a_phone_the_your_move_panel_stays_in_view_under_the_latest_of_100_tu
     b.get_by_role("button", name="Send my mirror").click()
     expect(a.locator("#turn-102")).to_be_in_viewport(ratio=1)
     expect(a.get_by_role("button", name="Yes, that’s it")).to_be_in_viewport(ratio=1)
+
+    # Earlier turns load on demand, above the ones shown (by keyboard here: at the very top of
+    # a 740 px screen the phone's sticky panel covers the link).
+    a.get_by_role("link", name="Load earlier turns").focus()
+    a.keyboard.press("Enter")
+    expect(a.locator("#transcript li.turn")).to_have_count(62)
+    expect(a.locator("#turn-41")).to_contain_text("Words number 41.")
+    expect(a.locator("#transcript > li").first).to_have_class(re.compile("earlier"))

@@ -69,13 +69,18 @@ Join = Callable[..., Awaitable[Party]]
 
 
 async def open_socket(
-    user: User | None, dialogue_id: object, *, origin: tuple[bytes, bytes] = ORIGIN
+    user: User | None,
+    dialogue_id: object,
+    *,
+    origin: tuple[bytes, bytes] = ORIGIN,
+    query: str = "",
 ) -> tuple[bool, Party | None, WebsocketCommunicator]:
     headers = [origin]
     if user is not None:
         cookie = await sync_to_async(session_cookie)(user)
         headers.append((b"cookie", f"sessionid={cookie}".encode()))
-    communicator = WebsocketCommunicator(application, f"/ws/dialogue/{dialogue_id}/", headers)
+    path = f"/ws/dialogue/{dialogue_id}/" + (f"?{query}" if query else "")
+    communicator = WebsocketCommunicator(application, path, headers)
     connected, _ = await communicator.connect(timeout=10)
     return connected, (Party(user, communicator) if connected else None), communicator
 

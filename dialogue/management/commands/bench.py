@@ -648,12 +648,17 @@ class Command(BaseCommand):
                             if row.p99 > 5000 or row.lost:
                                 break  # past saturation: larger N only takes longer
                         if target.startswith("imago") and count == 1 and not options["quick"]:
-                            joins = asyncio.run(self._joins(procs.url(0, long_ws), long_room))
-                            self.joins[f"{target}, {config}"] = joins
-                            self.stdout.write(
-                                f"  {target} join a 1,000-turn dialogue: {joins['ms']:.1f} ms, "
-                                f"{joins['kb']:.1f} KB"
-                            )
+                            # A first visit, and a reconnect that says the last turn it has
+                            # (`?since=`, docs/protocol.md; code without it sends everything).
+                            for how, query in (("join", ""), ("reconnect", "?since=1000")):
+                                joins = asyncio.run(
+                                    self._joins(procs.url(0, long_ws + query), long_room)
+                                )
+                                self.joins[f"{target}, {config}, {how}"] = joins
+                                self.stdout.write(
+                                    f"  {target} {how} a 1,000-turn dialogue: "
+                                    f"{joins['ms']:.1f} ms, {joins['kb']:.1f} KB"
+                                )
                             n = min(50, max(stress))
                             storm = (procs.url(0, long_ws), long_room["session"])
                             rows.append(
@@ -810,10 +815,11 @@ class Command(BaseCommand):
         for config, joins in self.joins.items():
             lines += [
                 "",
-                f"Joining a 1,000-turn dialogue ({config}, one process, nothing else running): "
-                f"state frame {joins['kb']:.1f} KB, {joins['ms']:.1f} ms from handshake to frame "
-                f"(median of 7, client side). The `+ {STORM} joins` row: {STORM} clients join it "
-                "at once halfway through the row.",
+                f"A 1,000-turn dialogue ({config}: a first join, or a reconnect with "
+                f"`?since=1000`; one process, nothing else running): state frame "
+                f"{joins['kb']:.1f} KB, {joins['ms']:.1f} ms from handshake to frame (median of 7, "
+                f"client side). The `+ {STORM} joins` row: {STORM} clients join it at once halfway "
+                "through the row.",
             ]
         if pages:
             lines += ["", "| page | median server ms | queries | KB |", "|---|---:|---:|---:|"]
