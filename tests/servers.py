@@ -3,12 +3,14 @@ Redis of the test's own on a free port (so stopping it touches nothing else on t
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 
 import redis
 
@@ -61,7 +63,22 @@ class Daphne:
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
-            self.kill()
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+@contextlib.contextmanager
+def daphne_on(redis_url: str) -> Iterator[str]:
+    """A daphne of its own, on the test database and `redis_url`: its websocket base URL."""
+    server = Daphne({"REDIS_URL": redis_url})
+    server.start()
+    try:
+        yield server.ws
+    finally:
+        server.stop()
 
 
 class RedisServer:

@@ -11,8 +11,7 @@ from playwright.sync_api import expect
 from couples.models import Couple, User
 from dialogue.services import dialogue_start, turn_submit
 from tests.conftest import login_client
-from tests.dialogue.test_redis_outage import daphne_on
-from tests.test_redis_down import RedisServer
+from tests.servers import RedisServer, daphne_on
 
 pytestmark = pytest.mark.browser
 

@@ -7,59 +7,23 @@ client catches up from its last turn with nothing lost and live updates flow aga
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-import socket
-import subprocess
-import sys
 import time
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.conf import settings
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from couples.models import User
 from dialogue.live import LAYER_DOWN
 from dialogue.models import Dialogue, Turn
-from tests.conftest import ROOT, _free_port, _test_database_env
-from tests.test_redis_down import RedisServer
+from tests.servers import RedisServer, daphne_on
 
 from .conftest import session_cookie
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@contextlib.contextmanager
-def daphne_on(redis_url: str) -> Iterator[str]:
-    """A daphne of its own, on the test database and `redis_url`: its websocket base URL."""
-    port = _free_port()
-    env = {**_test_database_env(), "REDIS_URL": redis_url, "IMAGO_ALLOWED_HOSTS": "127.0.0.1",
-           "IMAGO_SECRET_KEY": settings.SECRET_KEY}  # fmt: skip
-    (ROOT / ".pytest_cache").mkdir(exist_ok=True)
-    with open(ROOT / ".pytest_cache" / "daphne-redis-outage.log", "w") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
-             "imago_site.asgi:application"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                    break
-                except OSError:
-                    if proc.poll() is not None or time.monotonic() > deadline:
-                        raise RuntimeError(f"daphne did not start; see {log.name}") from None
-                    time.sleep(0.1)
-            yield f"ws://127.0.0.1:{port}"
-        finally:
-            proc.terminate()
-            proc.wait(timeout=10)
 
 
 class Tab:
