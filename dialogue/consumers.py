@@ -36,12 +36,15 @@ from .fragments import (
     viewer_role,
 )
 from .live import LAYER_DOWN, LAYER_TIMEOUT, LiveConsumer, db_read, db_run, watch
-from .services import TURNS_PAGE, coaching_submit, dialogue_state, turn_submit
+from .services import TURNS_PAGE, coaching_submit, dialogue_state, dialogue_wait, turn_submit
 
 MAX_FRAME_CHARS = 32_000  # a 4,000-character text in JSON, with room for escapes
 # At most one typing hint per person every 2 s: each connection forwards at most that often,
 # and each socket shows at most that many from one person, whatever their devices and servers.
 TYPING_EVERY = 2.0
+# Seconds a partner entering the room waits for the others present to say so before the absent
+# partner is told they are waiting.
+ALONE_AFTER = 3.0
 MSG_ID = re.compile(MSG_ID_PATTERN)
 # Refusals after which the client's picture is probably stale: send it the fresh state.
 RESYNC_CODES = {"conflict", "not_your_turn", "wrong_step", "paused", "ended", "read_only", "held"}
@@ -155,11 +158,15 @@ class DialogueConsumer(LiveConsumer):
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
         await self._send_state(since=_since((query.get("since") or [None])[0]))
         await self._presence("join")
+        if not self.observer and not dialogue.is_ended:
+            self.waiting_later = asyncio.get_running_loop().create_task(self._tell_if_alone())
 
     async def disconnect(self, code: int) -> None:
         watch.forget(self)
         if getattr(self, "typing_later", None) is not None:
             self.typing_later.cancel()
+        if getattr(self, "waiting_later", None) is not None:
+            self.waiting_later.cancel()
         if hasattr(self, "flood"):
             self.flood.release()
         if getattr(self, "groups_joined", None) and watch.up:
@@ -285,6 +292,23 @@ class DialogueConsumer(LiveConsumer):
         if not await self._broadcast(events):
             await self._send_coaching(result.item, result.dialogue, in_reply_to=msg_id)
             await watch.down("send")
+
+    async def _tell_if_alone(self) -> None:
+        """A partner who enters the room and finds the other absent: once the others present had
+        time to say so, the absent partner is told (dialogue_wait decides whether again)."""
+        await asyncio.sleep(ALONE_AFTER)
+        if any(
+            person["role"] == "partner" and person["id"] != self.user.pk
+            for person in self.present.values()
+        ):
+            return
+        try:
+            _told, events = await db_run(
+                dialogue_wait, dialogue_id=self.dialogue_id, user=self.user
+            )
+        except ImagoError:
+            return
+        await self._broadcast(events)
 
     async def _broadcast(self, events: list[Event]) -> bool:
         """Send what a service committed, from the event loop. False if the layer is down."""

@@ -11,11 +11,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import DatabaseError, transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
 from couples.access import couple_access_role, is_active_member
-from couples.models import Couple, NotificationKind, TherapistLink, User
+from couples.models import Couple, Notification, NotificationKind, TherapistLink, User
 from couples.notifications import notification_create
 from imago_site.errors import ImagoError
 from imago_site.events import send_event_on_commit
@@ -241,6 +242,42 @@ def dialogue_start(
         )
         _notify_partner_waiting(dialogue=dialogue, by=user, partner=partner)
         return dialogue
+
+
+# A partner is told again that the other waits only once they have seen the last notice, and
+# not within minutes of it; a notice left unseen for a day no longer counts as telling them.
+WAITING_AGAIN_AFTER = timedelta(minutes=10)
+WAITING_UNSEEN_FOR = timedelta(days=1)
+
+
+def dialogue_wait(*, dialogue_id: object, user: User) -> bool:
+    """`user`, a partner, is alone in the room of an open dialogue: tell their partner that they
+    are waiting, unless the partner was told already and has not looked, or was told minutes ago.
+    Whether the partner was told."""
+    with transaction.atomic():
+        dialogue = Dialogue.objects.select_related("couple").filter(pk=dialogue_id).first()
+        if (
+            dialogue is None
+            or dialogue.is_ended
+            or user.pk not in (dialogue.sender_id, dialogue.receiver_id)
+            or not is_active_member(couple=dialogue.couple, user=user)
+        ):
+            return False
+        partner_id = dialogue.receiver_id if user.pk == dialogue.sender_id else dialogue.sender_id
+        now = timezone.now()
+        told = Notification.objects.filter(
+            recipient_id=partner_id,
+            kind=NotificationKind.PARTNER_WAITING,
+            target=dialogue.group_name,
+            cancelled_at__isnull=True,
+        )
+        if told.filter(
+            Q(read_at__isnull=True, created_at__gte=now - WAITING_UNSEEN_FOR)
+            | Q(created_at__gte=now - WAITING_AGAIN_AFTER)
+        ).exists():
+            return False
+        _notify_partner_waiting(dialogue=dialogue, by=user, partner=User.objects.get(pk=partner_id))
+        return True
 
 
 def _notify_partner_waiting(*, dialogue: Dialogue, by: User, partner: User) -> None:
