@@ -602,7 +602,7 @@ def note_create(
                     kind=NotificationKind.THERAPIST_NOTE,
                     actor=by,
                     url=reverse("couples:home"),
-                    target=f"note-{note.pk}",
+                    target=_note_target(note),
                 )
         return note
 
@@ -652,6 +652,29 @@ def note_update(*, note_id: object, by: User, text: str) -> Note:
         note.updated_at = timezone.now()
         note.save(update_fields=["text", "updated_at"])
         return note
+
+
+def note_delete(*, note_id: object, by: User) -> None:
+    """Only the author deletes a note, while their access to the couple is in force; a note to
+    the couple goes from the partners' home pages too, and so does what told them of it."""
+    with transaction.atomic():
+        raw = str(note_id)
+        note = (
+            Note.objects.visible_to(by)
+            .select_for_update(of=("self",))
+            .filter(author=by, pk=raw)
+            .first()
+            if raw.isascii() and raw.isdigit()
+            else None
+        )
+        if note is None:
+            raise ExerciseError("not_found", NOTE_NOT_FOUND)
+        notification_withdraw(target=_note_target(note), shown_too=True)
+        note.delete()
+
+
+def _note_target(note: Note) -> str:
+    return f"note-{note.pk}"
 
 
 def _note_text(text: str) -> str:
