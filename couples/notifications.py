@@ -217,17 +217,25 @@ def notification_create(
 
 
 def notification_withdraw(
-    *, target: str, shown_too: bool = False, now: datetime | None = None
+    *,
+    target: str,
+    shown_too: bool = False,
+    now: datetime | None = None,
+    recipient: User | None = None,
 ) -> int:
     """Withdraw what has not been shown yet about `target` (a moved or cancelled appointment),
     and every email still waiting to go out about it; with `shown_too`, also what was shown (an
-    entry deleted or made private again: nothing should point to it). Returns how many."""
+    entry deleted or made private again: nothing should point to it); with `recipient`, only
+    what was meant for them. Returns how many."""
     now = now or timezone.now()
+    whose = {"recipient": recipient} if recipient is not None else {}
     with transaction.atomic():
-        Delivery.objects.filter(notification__target=target, done_at__isnull=True).update(
-            done_at=now, outcome=Delivery.Outcome.CANCELLED
-        )
-        withdrawn = Notification.objects.filter(target=target, cancelled_at__isnull=True)
+        Delivery.objects.filter(
+            notification__target=target,
+            done_at__isnull=True,
+            **{f"notification__{k}": v for k, v in whose.items()},
+        ).update(done_at=now, outcome=Delivery.Outcome.CANCELLED)
+        withdrawn = Notification.objects.filter(target=target, cancelled_at__isnull=True, **whose)
         if not shown_too:
             withdrawn = withdrawn.filter(shown_at__isnull=True)
         recipients = set(withdrawn.values_list("recipient_id", flat=True)) if shown_too else set()

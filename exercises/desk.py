@@ -19,6 +19,7 @@ from django.db.models import (
     OuterRef,
     Prefetch,
     Q,
+    QuerySet,
     Subquery,
     prefetch_related_objects,
 )
@@ -38,6 +39,7 @@ from .models import (
     DeskVisit,
     EntryQuerySet,
     Homework,
+    HomeworkAnswer,
     Kind,
     Note,
     RequestItem,
@@ -105,11 +107,11 @@ def client_list(*, therapist: User) -> list[Couple]:
         .order_by()
         .values("couple")
         .annotate(
-            latest=Max("answered_at"),
+            latest=Max("answers__answered_at"),
             new=Count(
-                "pk",
-                filter=Q(answered_at__isnull=False)
-                & (Q(last_seen__isnull=True) | Q(answered_at__gt=F("last_seen"))),
+                "answers",
+                filter=Q(answers__isnull=False)
+                & (Q(last_seen__isnull=True) | Q(answers__answered_at__gt=F("last_seen"))),
             ),
         )
     }
@@ -257,13 +259,19 @@ def client_skills(*, viewer: User, couple: Couple) -> dict[str, Any]:
 # --- Homework and notes ------------------------------------------------------------------------
 
 
+def _with_answers(homework: QuerySet[Homework]) -> QuerySet[Homework]:
+    """What `Homework.parts()` reads: the partners it may be for, and each one's answer."""
+    return homework.select_related("assignee", "couple").prefetch_related(
+        "couple__partners",
+        Prefetch("answers", queryset=HomeworkAnswer.objects.select_related("partner")),
+    )
+
+
 def client_homework(*, viewer: User, couple: Couple) -> list[Homework]:
-    """The couple's homework `viewer` may see, each with `shared_entries`: what was written for
-    it that `viewer` may read."""
+    """The couple's homework `viewer` may see, each with its parts (each partner's answer) and
+    `shared_entries`: what was written for it that `viewer` may read."""
     return list(
-        access.homework_visible(viewer, couple=couple)
-        .select_related("assignee", "answered_by")
-        .prefetch_related(
+        _with_answers(access.homework_visible(viewer, couple=couple)).prefetch_related(
             Prefetch(
                 "entries",
                 queryset=access.entries_visible(viewer).order_by("created_at"),
@@ -316,7 +324,7 @@ def client_brief(*, viewer: User, couple: Couple, since: date) -> dict[str, Any]
     homework = [
         h
         for h in client_homework(viewer=viewer, couple=couple)
-        if (h.answered_at and h.answered_at >= start) or h.created_at >= start
+        if h.created_at >= start or any(a.answered_at >= start for a in h.answers.all())
     ]
     dialogues = client_dialogues(viewer=viewer, couple=couple)
     new_by_kind = dict(
@@ -375,10 +383,15 @@ def client_export(*, viewer: User, couple: Couple) -> dict[str, Any]:
                 "instructions": h.instructions,
                 "due_on": plain(h.due_on),
                 "assigned_at": plain(h.created_at),
-                "state": h.get_state_display(),
-                "answered_by": plain(h.answered_by),
-                "answered_at": plain(h.answered_at),
-                "comment": h.comment,
+                "parts": [
+                    {
+                        "partner": part.partner.display_name,
+                        "state": part.state_label,
+                        "answered_at": plain(part.answer.answered_at) if part.answer else None,
+                        "comment": part.answer.comment if part.answer else "",
+                    }
+                    for part in h.parts()
+                ],
                 "entries": [str(e.pk) for e in h.shared_entries],
             }
             for h in client_homework(viewer=viewer, couple=couple)
@@ -406,21 +419,26 @@ RECENTLY_ANSWERED = timedelta(days=7)
 
 def partner_homework(*, viewer: User, kind: str = "") -> list[Homework]:
     """`viewer`'s homework in the couple they are active in now (of one exercise, if `kind`):
-    what is still to do, and what was answered this past week. One query."""
+    what their part of is still to do, and what they answered this past week; each with
+    `mine`, their answer (None while to do), and its parts (both partners' answers)."""
     if not viewer.is_authenticated or viewer.is_therapist:
         return []
     recent = timezone.now() - RECENTLY_ANSWERED
+    mine = HomeworkAnswer.objects.filter(homework=OuterRef("pk"), partner=viewer)
     homework = (
-        access.homework_visible(viewer)
+        _with_answers(access.homework_visible(viewer))
         .filter(
             couple__memberships__user=viewer,
             couple__memberships__active=True,
             couple__ended_at__isnull=True,
         )
-        .filter(Q(state=Homework.State.OPEN) | Q(answered_at__gte=recent))
+        .filter(~Exists(mine) | Exists(mine.filter(answered_at__gte=recent)))
         .filter(Q(assignee__isnull=True) | Q(assignee=viewer))
-        .select_related("assigned_by", "assignee", "answered_by")
+        .select_related("assigned_by")
     )
     if kind:
         homework = homework.filter(kind=kind)
-    return list(homework)
+    homework = list(homework)
+    for h in homework:
+        h.mine = next((a for a in h.answers.all() if a.partner_id == viewer.pk), None)
+    return homework

@@ -18,6 +18,7 @@ urlpatterns = [
     path("<uuid:pk>/notes/", views.notes, name="notes"),
     path("<uuid:pk>/notes/new/", views.note_create, name="note_create"),
     path("<uuid:pk>/notes/<int:note_pk>/", views.note_update, name="note_update"),
+    path("<uuid:pk>/notes/<int:note_pk>/delete/", views.note_delete, name="note_delete"),
     path("<uuid:pk>/brief/", views.brief, name="brief"),
     path("<uuid:pk>/export.json", views.export, name="export"),
 ]

@@ -331,6 +331,29 @@ def note_update(request: HttpRequest, pk: object, note_pk: int) -> HttpResponse:
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
+def note_delete(request: HttpRequest, pk: object, note_pk: int) -> HttpResponse:
+    """GET asks "delete this note?" (in place of the note with HTMX, a page without); POST
+    deletes it. Someone else's note, or one on another couple, is a 404."""
+    couple = _get_client(request, pk)
+    note = get_object_or_404(access.notes_visible(request.user, couple=couple), pk=note_pk)
+    context = {"couple": couple, "note": note}
+    if request.method == "POST":
+        try:
+            services.note_delete(note_id=note.pk, by=request.user)
+        except ExerciseError:
+            raise Http404("No such note.") from None
+        if request.htmx:
+            return render(request, "exercises/desk/note_delete.html#deleted", context)
+        messages.success(request, "Note deleted.")
+        return redirect("desk:notes", pk=couple.pk)
+    _look(request, couple, "a note")
+    if request.htmx:
+        return render(request, "exercises/desk/note_delete.html#confirm", context)
+    return _render(request, couple, "note_delete", context)
+
+
+@login_required
 @require_GET
 def export(request: HttpRequest, pk: object) -> HttpResponse:
     couple = _get_client(request, pk)

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.text import Truncator
 
 from .kinds.base import textarea as _textarea
-from .models import RATING_CHOICES, Homework, Kind, Note, Visibility
+from .models import RATING_CHOICES, Homework, HomeworkAnswer, Kind, Note, Visibility
 
 
 class VisibilityForm(forms.Form):
@@ -186,14 +186,14 @@ class HomeworkAnswerForm(forms.Form):
     state = forms.ChoiceField(
         label="How did it go",
         choices=[
-            (Homework.State.DONE, "We did it"),
+            (Homework.State.DONE, "I did my part"),
             (Homework.State.DID_NOT_FIT, "It did not fit"),
         ],
         widget=forms.RadioSelect,
     )
     comment = forms.CharField(
         label="A word for your therapist (needed if it did not fit)",
-        max_length=Homework._meta.get_field("comment").max_length,
+        max_length=HomeworkAnswer._meta.get_field("comment").max_length,
         required=False,
         widget=_textarea(2),
     )

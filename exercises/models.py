@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -142,14 +143,18 @@ class HomeworkQuerySet(models.QuerySet["Homework"]):
         return self.filter(rule)
 
 
+class HomeworkState(models.TextChoices):
+    OPEN = "open", "To do"
+    DONE = "done", "Done"
+    DID_NOT_FIT = "did_not_fit", "Did not fit"
+
+
 class Homework(models.Model):
     """An exercise a therapist asks a couple (or one partner of it) to do before the next
-    session. What a partner writes for it points back here (`Entry.homework`)."""
+    session. What a partner writes for it points back here (`Entry.homework`); each partner it
+    is for answers their own part (`HomeworkAnswer`)."""
 
-    class State(models.TextChoices):
-        OPEN = "open", "To do"
-        DONE = "done", "Done"
-        DID_NOT_FIT = "did_not_fit", "Did not fit"
+    State = HomeworkState
 
     couple = models.ForeignKey(Couple, on_delete=models.CASCADE, related_name="homework")
     assigned_by = models.ForeignKey(
@@ -163,12 +168,6 @@ class Homework(models.Model):
     instructions = models.CharField(max_length=2000)
     due_on = models.DateField("Due (optional)", null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
-    state = models.CharField(max_length=12, choices=State.choices, default=State.OPEN)
-    answered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    answered_at = models.DateTimeField(null=True, blank=True)
-    comment = models.CharField(max_length=1000, blank=True)
 
     objects = HomeworkQuerySet.as_manager()
 
@@ -179,12 +178,63 @@ class Homework(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} for {self.assignee or 'both partners'}"
 
-    @property
-    def is_open(self) -> bool:
-        return self.state == self.State.OPEN
-
     def is_for(self, user: User) -> bool:
         return self.assignee_id is None or self.assignee_id == user.pk
+
+    def parts(self) -> list[HomeworkPart]:
+        """Each partner it is for, with their answer (None while still to do). Reads
+        `couple.partners` and `answers`: prefetch both."""
+        answers = {answer.partner_id: answer for answer in self.answers.all()}
+        partners = sorted(
+            (p for p in self.couple.partners.all() if self.is_for(p)), key=lambda p: p.display_name
+        )
+        return [HomeworkPart(partner=p, answer=answers.get(p.pk)) for p in partners]
+
+    @property
+    def progress(self) -> str:
+        """One word for the whole homework: to do, partly answered, answered."""
+        parts = self.parts()
+        answered = sum(1 for part in parts if part.answer is not None)
+        if not answered:
+            return HomeworkState.OPEN.label
+        return "Answered" if answered == len(parts) else "Partly answered"
+
+
+class HomeworkAnswer(models.Model):
+    """One partner's answer to their part of a homework: done, or it did not fit (and why)."""
+
+    homework = models.ForeignKey(Homework, on_delete=models.CASCADE, related_name="answers")
+    partner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    state = models.CharField(
+        max_length=12, choices=[(s.value, s.label) for s in HomeworkState if s != "open"]
+    )
+    comment = models.CharField(max_length=1000, blank=True)
+    answered_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["answered_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["homework", "partner"], name="homework_answer_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.partner} on homework {self.homework_id}: {self.state}"
+
+
+@dataclass(frozen=True)
+class HomeworkPart:
+    partner: User
+    answer: HomeworkAnswer | None
+
+    @property
+    def state(self) -> str:
+        return self.answer.state if self.answer else HomeworkState.OPEN
+
+    @property
+    def state_label(self) -> str:
+        return HomeworkState(self.state).label
 
 
 class NoteQuerySet(models.QuerySet["Note"]):
@@ -271,6 +321,9 @@ __all__ = [
     "EntryQuerySet",
     "FollowThrough",
     "Homework",
+    "HomeworkAnswer",
+    "HomeworkPart",
+    "HomeworkState",
     "Kind",
     "Note",
     "RequestItem",

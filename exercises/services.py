@@ -30,6 +30,7 @@ from .models import (
     Entry,
     FollowThrough,
     Homework,
+    HomeworkAnswer,
     Kind,
     Note,
     RequestItem,
@@ -50,7 +51,7 @@ ENDED = (
 
 NOTE_LIMIT = Note._meta.get_field("text").max_length
 HOMEWORK_INSTRUCTIONS_LIMIT = Homework._meta.get_field("instructions").max_length
-HOMEWORK_COMMENT_LIMIT = Homework._meta.get_field("comment").max_length
+HOMEWORK_COMMENT_LIMIT = HomeworkAnswer._meta.get_field("comment").max_length
 
 
 class ExerciseError(ImagoError):
@@ -535,8 +536,11 @@ def homework_assign(
         return homework
 
 
-def homework_answer(*, homework_id: object, by: User, state: str, comment: str = "") -> Homework:
-    """A partner the homework is for marks it done, or says it did not fit (and why)."""
+def homework_answer(
+    *, homework_id: object, by: User, state: str, comment: str = ""
+) -> HomeworkAnswer:
+    """A partner the homework is for marks their own part done, or says it did not fit (and
+    why); answering again replaces their answer. Their partner's part is theirs to answer."""
     comment = (comment or "").strip()
     if state not in (Homework.State.DONE, Homework.State.DID_NOT_FIT):
         raise ExerciseError("bad_state", "Say whether you did it, or whether it did not fit.")
@@ -563,14 +567,15 @@ def homework_answer(*, homework_id: object, by: User, state: str, comment: str =
         if homework is None or by.is_therapist or not homework.is_for(by):
             raise ExerciseError("not_found", HOMEWORK_NOT_FOUND)
         if not homework.couple.is_active:
-            raise ExerciseError(ENDED)
-        homework.state = state
-        homework.comment = comment
-        homework.answered_by = by
-        homework.answered_at = timezone.now()
-        homework.save(update_fields=["state", "comment", "answered_by", "answered_at"])
-        notification_withdraw(target=_homework_target(homework))  # no due-date reminder now
-        return homework
+            raise ExerciseError("ended", ENDED)
+        answer, _ = HomeworkAnswer.objects.update_or_create(
+            homework=homework,
+            partner=by,
+            defaults={"state": state, "comment": comment, "answered_at": timezone.now()},
+        )
+        # No due-date reminder for them now; their partner's stands while their part is open.
+        notification_withdraw(target=_homework_target(homework), recipient=by)
+        return answer
 
 
 def note_create(
@@ -602,7 +607,7 @@ def note_create(
                     kind=NotificationKind.THERAPIST_NOTE,
                     actor=by,
                     url=reverse("couples:home"),
-                    target=f"note-{note.pk}",
+                    target=_note_target(note),
                 )
         return note
 
@@ -652,6 +657,29 @@ def note_update(*, note_id: object, by: User, text: str) -> Note:
         note.updated_at = timezone.now()
         note.save(update_fields=["text", "updated_at"])
         return note
+
+
+def note_delete(*, note_id: object, by: User) -> None:
+    """Only the author deletes a note, while their access to the couple is in force; a note to
+    the couple goes from the partners' home pages too, and so does what told them of it."""
+    with transaction.atomic():
+        raw = str(note_id)
+        note = (
+            Note.objects.visible_to(by)
+            .select_for_update(of=("self",))
+            .filter(author=by, pk=raw)
+            .first()
+            if raw.isascii() and raw.isdigit()
+            else None
+        )
+        if note is None:
+            raise ExerciseError("not_found", NOTE_NOT_FOUND)
+        notification_withdraw(target=_note_target(note), shown_too=True)
+        note.delete()
+
+
+def _note_target(note: Note) -> str:
+    return f"note-{note.pk}"
 
 
 def _note_text(text: str) -> str:

@@ -118,7 +118,7 @@ def _forms(
         # Homework of this exercise still to do: the new entry may be written for one of them.
         if homework is None:
             homework = partner_homework(viewer=request.user, kind=spec.kind)
-        open_homework = [h for h in homework if h.is_open]
+        open_homework = [h for h in homework if h.mine is None]
         forms["homework_form"] = (
             HomeworkLinkForm(
                 data, homework=open_homework, initial={"homework": homework_id}, label_suffix=""

@@ -203,7 +203,7 @@ def test_deleting_my_account_leaves_no_personal_data_of_mine_in_any_table(
     empty = [
         m.__name__ for m in apps.get_app_config("exercises").get_models() if not m.objects.exists()
     ]
-    assert empty == ["Homework", "Note", "DeskVisit"]
+    assert empty == ["Homework", "HomeworkAnswer", "Note", "DeskVisit"]
     private = list(
         Entry.objects.filter(author=zephyrine, visibility=0).values_list("pk", flat=True)
     )

@@ -46,7 +46,7 @@ def test_a_therapist_opens_a_client_from_home_assigns_homework_and_the_partner_d
 
     bob_page.goto("/")
     bob_page.get_by_text("Mark it done, or say it did not fit").click()
-    bob_page.get_by_label("We did it").check()
+    bob_page.get_by_label("I did it").check()
     bob_page.get_by_role("button", name="Send").click()
     expect(bob_page.get_by_text("your therapist will see it's done")).to_be_visible()
 

@@ -57,12 +57,16 @@ def test_a_due_date_reminds_that_day_at_the_chosen_time_unless_answered(
 
     notification_dispatch_due(now=timezone.now() + timedelta(days=3))
 
-    # Alice answered it, so the reminder was withdrawn for both and never shows.
-    assert not Notification.objects.filter(variant="homework", shown_at__isnull=False).exists()
+    # Alice answered her part, so her reminder was withdrawn and never shows; Bob's part is
+    # still to do, so his shows.
+    shown = Notification.objects.filter(variant="homework", shown_at__isnull=False)
+    assert list(shown.values_list("recipient", flat=True)) == [bob.pk]
     other = homework_assign(
         couple=couple, by=carol_consented, kind="appreciation", instructions="y", due_on=due
     )
-    reminder = Notification.objects.get(recipient=bob, variant="homework", cancelled_at=None)
+    reminder = Notification.objects.get(
+        recipient=bob, variant="homework", cancelled_at=None, target=f"homework-{other.pk}"
+    )
     assert reminder.show_at.astimezone(timezone.get_current_timezone()).time() == time(9, 0)
     assert reminder.show_at.date() == due
     notification_dispatch_due(now=reminder.show_at)

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # (asking the registry, `kind in KINDS`, is how generic code should do it).
 KIND_SWITCH = re.compile(r"""\bkind\s*(==|!=|\bin\b|\bnot in\b)\s*(["'(\[]|Kind\.)""")
 # Tables about the couple or its therapist rather than one entry: not a kind's.
-NOT_A_KIND = {"Entry", "Homework", "Note", "DeskVisit"}
+NOT_A_KIND = {"Entry", "Homework", "HomeworkAnswer", "Note", "DeskVisit"}
 
 
 def test_every_kind_has_one_registry_row_and_every_row_is_a_kind() -> None:
