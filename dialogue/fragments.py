@@ -124,8 +124,14 @@ def progress_context(snapshot: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _stage_until(snapshot: dict[str, Any]) -> datetime | None:
-    """When the current stage's agreed time runs out (it started with the latest change)."""
-    if not snapshot["stage_minutes"] or snapshot["ended"] or snapshot["paused"]:
+    """When the current stage's agreed time runs out: it started with the latest change, and a
+    therapist's time-out stops its clock (lifting it gives back the time it held)."""
+    if (
+        not snapshot["stage_minutes"]
+        or snapshot["ended"]
+        or snapshot["paused"]
+        or snapshot.get("held")
+    ):
         return None
     return _dt(snapshot["updated"]) + timedelta(minutes=snapshot["stage_minutes"])
 

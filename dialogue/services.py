@@ -488,7 +488,7 @@ def dialogue_invite_therapist(*, dialogue_id: object, user: User, invite: bool) 
         dialogue.save(
             update_fields=[
                 "invited_therapist", "therapist_invited_at", "therapist_invited_by",
-                "held_by", "held_at",
+                "held_by", "held_at", "updated_at",
             ]
         )  # fmt: skip
         send_event_on_commit(dialogue.group_name, {"type": "access.changed"})
@@ -511,7 +511,10 @@ def _hold_lapsed(dialogue: Dialogue) -> bool:
 
 
 def _release(dialogue: Dialogue, *, by: User, text: str, client_msg_id: str) -> Coaching:
-    """End the therapist's time-out, in the transcript too, so nobody lifts it silently."""
+    """End the therapist's time-out, in the transcript too, so nobody lifts it silently. The
+    stage's clock (it runs from `updated_at`) gets back the time the time-out held."""
+    if dialogue.held_at is not None:
+        dialogue.updated_at += timezone.now() - dialogue.held_at
     dialogue.held_by = None
     dialogue.held_at = None
     return Coaching.objects.create(
@@ -648,7 +651,7 @@ def coaching_submit(
         dialogue.save(
             update_fields=[
                 "held_by", "held_at", "timer_step", "timer_round", "timer_seconds",
-                "timer_ends_at",
+                "timer_ends_at", "updated_at",
             ]
         )  # fmt: skip
         return _broadcast_coaching(dialogue, item, client_msg_id)

@@ -6,15 +6,23 @@ from __future__ import annotations
 import itertools
 import json
 import uuid
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from couples.models import Couple, User
 from dialogue import flow
 from dialogue.flow import Action, FlowError, Role, State, Step
 from dialogue.models import Dialogue, Turn
-from dialogue.services import DialogueError, dialogue_invite_therapist, dialogue_start, turn_submit
+from dialogue.services import (
+    DialogueError,
+    coaching_submit,
+    dialogue_invite_therapist,
+    dialogue_start,
+    turn_submit,
+)
 
 from .conftest import ClientFor
 
@@ -351,3 +359,27 @@ def test_transcript_export_and_observer_view_serve_a_variant_in_its_own_words(
     room = carol.get(reverse("dialogue:room", args=[dialogue.pk])).content.decode()
     assert "You are observing" in room and "Alice’s move" in room
     assert 'id="turn-form"' not in room
+
+
+@pytest.mark.django_db
+def test_the_therapists_time_out_stops_the_container_stage_clock_and_lifting_it_gives_the_time_back(
+    couple: Couple, alice: User, bob: User, carol_consented: User, client_for: ClientFor
+) -> None:
+    dialogue = dialogue_start(couple=couple, user=alice, topic="us", kind="container",
+                              stage_minutes=5)  # fmt: skip
+    dialogue_invite_therapist(dialogue_id=dialogue.pk, user=alice, invite=True)
+    started = Dialogue.objects.get(pk=dialogue.pk).updated_at
+    coaching_submit(dialogue_id=dialogue.pk, user=carol_consented, kind="hold", client_msg_id="h")
+    room = client_for(bob).get(reverse("dialogue:room", args=[dialogue.pk])).content.decode()
+    assert "the stage’s clock stands still during the time-out" in room
+    assert "this stage until" not in room
+
+    # Four minutes later she lifts it: the stage has the four minutes back.
+    Dialogue.objects.filter(pk=dialogue.pk).update(held_at=timezone.now() - timedelta(minutes=4))
+    coaching_submit(
+        dialogue_id=dialogue.pk, user=carol_consented, kind="release", client_msg_id="r"
+    )
+    resumed = Dialogue.objects.get(pk=dialogue.pk).updated_at
+    assert timedelta(minutes=4) <= resumed - started < timedelta(minutes=4, seconds=30)
+    room = client_for(bob).get(reverse("dialogue:room", args=[dialogue.pk])).content.decode()
+    assert "this stage until" in room
