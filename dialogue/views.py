@@ -175,11 +175,13 @@ def _seq(value: str | None) -> int | None:
 @require_GET
 def dialogue_turns(request: HttpRequest, pk: object) -> HttpResponse:
     """The room's "Load earlier turns" (htmx): the page of turns before `?before=`, with the
-    link to the page before that."""
+    link to the page before that. Opened as a page (no JavaScript, a bookmark), the same turns
+    are on the transcript's page."""
     dialogue, role = get_dialogue_for_user(request, pk, what="Read earlier turns")
-    state = dialogue_state(
-        dialogue_id=dialogue.pk, before=_seq(request.GET.get("before")) or 1, limit=TURNS_PAGE
-    )
+    before = _seq(request.GET.get("before")) or 1
+    if not request.htmx:
+        return redirect(f"{reverse('dialogue:transcript', args=[dialogue.pk])}?before={before}")
+    state = dialogue_state(dialogue_id=dialogue.pk, before=before, limit=TURNS_PAGE)
     context = {**window_context(state, request.user.pk), "observer": role == flow.Role.OBSERVER}
     return render(request, "dialogue/room.html#window", context)
 

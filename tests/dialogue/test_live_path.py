@@ -297,7 +297,8 @@ def test_room_and_transcript_show_the_latest_turns_page_back_and_keep_their_quer
     assert "Load earlier turns" in page and "?before=371" in page
     assert printable.count('class="turn ') == 100 and "Earlier turns" in printable
 
-    earlier = client.get(reverse("dialogue:turns", args=[dialogue.pk]) + "?before=371")
+    turns = reverse("dialogue:turns", args=[dialogue.pk])
+    earlier = client.get(turns + "?before=371", headers={"HX-Request": "true"})
     html = earlier.content.decode()
     assert html.count('class="turn ') == 30 and "341: When" in html and "371: When" not in html
     assert "?before=341" in html  # and the link to the page before that
@@ -305,6 +306,8 @@ def test_room_and_transcript_show_the_latest_turns_page_back_and_keep_their_quer
     assert whole.count('class="turn ') == 400
     back = client.get(transcript + "?before=101").content.decode()
     assert back.count('class="turn ') == 100 and "Later turns" in back
+    # Without JavaScript (or from a bookmark), earlier turns are the transcript's page of them.
+    assert client.get(turns + "?before=371").url == transcript + "?before=371"
 
 
 @pytest.mark.django_db
