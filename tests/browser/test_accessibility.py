@@ -47,6 +47,8 @@ PERSONAS = ("anonymous", "alice", "bob", "carol", "mallory", "ivy", "carol_pendi
 # (405) and downloads (not HTML) need no entry: the walk recognises them.
 NOT_PAGES = {
     "couples:notification_open": "marks a notification read and redirects to what it is about",
+    "dialogue:turns": "the room's htmx fragment of earlier turns; as a page it redirects to the "
+    "transcript's page of them",
 }
 # Django's admin is for staff, styled and tested by Django; nobody in the walk is staff, and it
 # shows its own login page, which the project does not render.
