@@ -10,6 +10,7 @@ consented therapist) never acts here.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -103,6 +104,16 @@ class FlowError(ImagoError):
     """A refused action (`code`, `message`): the same shape as every refusal in the app."""
 
 
+# A starter is a stem left for the person to finish: it trails off ("…") or has a blank ("___").
+STARTER_MARKS = ("…", "___")
+_TRAILING_DOTS = re.compile(r"(?:\s|…|\.\.\.)+$")
+
+
+def _bare(text: str) -> str:
+    """`text` without spacing differences and without its trailing ellipsis."""
+    return _TRAILING_DOTS.sub("", " ".join(text.split()))
+
+
 # A stem, label or guidance line may be given for an action everywhere, for an action at one step,
 # or for one role's action at one step; the most specific one wins.
 Key = Action | tuple[Step, Action] | tuple[Step, Role, Action]
@@ -192,6 +203,27 @@ class Variant:
             "wrong_step",
             f"That isn't possible now: the dialogue is at {self.step_labels[state.step]}.",
         )
+
+    def check_text(
+        self, step: Step, role: Role, action: Action, text: str, *, topic: str = ""
+    ) -> None:
+        """Refuse an action whose words are missing where the partner must receive some, or are
+        only the step's starter, unchanged: the same rule for the socket, the form and practice."""
+        if action in self.text_required and not text:
+            raise FlowError("text_required", "Please write something before sending.")
+        if not text:
+            return
+        try:
+            stems = self.stems_for(step, role, action)
+        except KeyError:
+            return
+        starters = {
+            _bare(stem.replace("{topic}", topic))
+            for stem in stems
+            if any(mark in stem for mark in STARTER_MARKS)
+        }
+        if _bare(text) in starters:
+            raise FlowError("starter_only", "Add your own words after the starter.")
 
     # --- What people see --------------------------------------------------------------------
 

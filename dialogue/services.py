@@ -399,8 +399,12 @@ def turn_submit(
         except flow.FlowError as error:
             raise _refusal(error, dialogue) from None
         action = flow.Action(action)
-        if action in dialogue.variant.text_required and not text:
-            raise DialogueError("text_required", "Please write something before sending.")
+        try:
+            dialogue.variant.check_text(
+                dialogue.state.step, role, action, text, topic=dialogue.topic
+            )
+        except flow.FlowError as error:
+            raise _refusal(error, dialogue) from None
         _check_time(dialogue.variant, action, at)
 
         now = timezone.now()

@@ -148,6 +148,22 @@ def test_without_javascript_a_refused_post_explains_and_keeps_the_words(
     assert not Turn.objects.exists()
 
 
+def test_without_javascript_a_bare_mirror_starter_is_refused_with_a_clear_message(
+    client_for: ClientFor, dialogue: Dialogue, alice: User, bob: User
+) -> None:
+    _act(dialogue, alice, "request", "Now?")
+    _act(dialogue, bob, "accept")
+    _act(dialogue, alice, "send", "I miss our walks.")
+    response = client_for(bob).post(
+        reverse("dialogue:act", args=[dialogue.pk]),
+        {"action": "mirror", "text": "If I got it, you said… Did I get it?", "msg_id": "m1"},
+    )
+    assert response.status_code == 400
+    assert "Add your own words after the starter." in response.content.decode()
+    assert Turn.objects.count() == 3
+    assert Dialogue.objects.get().step == "mirror"
+
+
 def test_the_printable_transcript_shows_every_turn_by_round_escaped(
     client_for: ClientFor, dialogue: Dialogue, alice: User, bob: User
 ) -> None:
