@@ -155,7 +155,7 @@ def panel_context(
     def stems(action: flow.Action) -> list[str]:
         own = [stem.replace("{topic}", topic) for stem in variant.stems_for(step, role, action)]
         if step == variant.prepared_step and action in variant.text_required:
-            return [*snapshot["prepared"], *own]  # the list prepared beforehand comes first
+            return [*snapshot["prepared"], *own]  # the items not yet named come first, in order
         return own
 
     choices = [
@@ -214,6 +214,9 @@ def panel_context(
     else:
         status = f"{names[movers[0]]}’s move" if movers else "Waiting"
         guidance = waiting
+    if choices and step == variant.prepared_step and snapshot["prepared_all_named"]:
+        guidance = f"{guidance} You have named everything on your list: add more in your own "
+        guidance += "words, or say that’s your list."
     prefill = draft if draft is not None else (choices[0]["stems"][0] if choices else "")
     timer = snapshot.get("timer")
     return {

@@ -117,6 +117,20 @@ class Dialogue(models.Model):
     def prepared_items(self) -> list[str]:
         return [line.strip() for line in self.prepared.splitlines() if line.strip()]
 
+    def prepared_left(self) -> list[str]:
+        """The prepared items not yet named in this round, in order. An item counts as named once
+        a turn at the prepared step contains it (the sender may have added words around it)."""
+        items = self.prepared_items
+        if not items or self.step != self.variant.prepared_step:
+            return items
+        named = [
+            text.casefold()
+            for text in self.turns.filter(
+                round=self.round, step=self.step, action=flow.Action.SEND
+            ).values_list("text", flat=True)
+        ]
+        return [item for item in items if not any(item.casefold() in text for text in named)]
+
     @property
     def state(self) -> flow.State:
         return flow.State(flow.Step(self.step), paused=self.paused)

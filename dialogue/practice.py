@@ -120,6 +120,7 @@ def practice_snapshot(practice: dict[str, Any], user_name: str) -> dict[str, Any
         "paused_until": None,
         "stage_minutes": None,
         "prepared": [],
+        "prepared_all_named": False,
         "updated": timezone.now().isoformat(),
         "round": practice["round"],
         "last_seq": len(practice["turns"]),

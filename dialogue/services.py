@@ -69,6 +69,7 @@ def _person(user: User) -> dict[str, Any]:
 
 def dialogue_snapshot(*, dialogue: Dialogue) -> dict[str, Any]:
     """The dialogue's state as plain JSON data: what every frame and page renders from."""
+    prepared_left = dialogue.prepared_left()
     return {
         "id": str(dialogue.pk),
         "topic": dialogue.topic,
@@ -77,7 +78,9 @@ def dialogue_snapshot(*, dialogue: Dialogue) -> dict[str, Any]:
         "paused": dialogue.paused,
         "paused_until": _iso(dialogue.paused_until),
         "stage_minutes": dialogue.stage_minutes,
-        "prepared": dialogue.prepared_items,
+        # The prepared items still to name, and whether every one of them has been named.
+        "prepared": prepared_left,
+        "prepared_all_named": bool(dialogue.prepared) and not prepared_left,
         "updated": _iso(dialogue.updated_at),
         "round": dialogue.round,
         "last_seq": dialogue.last_seq,

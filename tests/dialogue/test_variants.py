@@ -331,6 +331,29 @@ def test_the_flooding_list_prepared_beforehand_is_offered_at_each_naming(
 
 
 @pytest.mark.django_db
+def test_flooding_prefills_the_next_item_not_yet_named_and_says_when_all_are_named(
+    client_for: ClientFor, couple: Couple, alice: User, bob: User
+) -> None:
+    dialogue = dialogue_start(couple=couple, user=alice, topic="us", kind="flooding",
+                              prepared="Your laugh\nYour hands\nYour patience")  # fmt: skip
+    room = reverse("dialogue:room", args=[dialogue.pk])
+    moves = [(alice, "request", "Hi."), (bob, "accept", "Yes."), (alice, "send", "Your laugh")]
+    for user, action, text in moves:
+        turn_submit(dialogue_id=dialogue.pk, user=user, action=action, text=text,
+                    client_msg_id=uuid.uuid4().hex)  # fmt: skip
+    page = client_for(alice).get(room).content.decode()
+    assert ">Your hands</textarea>" in page
+    assert 'data-stem="Your laugh"' not in page
+    # Named in the sender's own words, and out of order: the first not yet named comes next.
+    for text in ("I love your patience, always.", "And your hands, so warm."):
+        turn_submit(dialogue_id=dialogue.pk, user=alice, action="send", text=text,
+                    client_msg_id=uuid.uuid4().hex)  # fmt: skip
+    page = client_for(alice).get(room).content.decode()
+    assert "You have named everything on your list" in page
+    assert ">What I love about the way you look is…</textarea>" in page
+
+
+@pytest.mark.django_db
 def test_transcript_export_and_observer_view_serve_a_variant_in_its_own_words(
     client_for: ClientFor, couple: Couple, alice: User, bob: User, carol_consented: User
 ) -> None:
