@@ -108,7 +108,9 @@ def transcript_items(
 
 def progress_context(snapshot: dict[str, Any]) -> list[dict[str, Any]]:
     variant = _variant(snapshot)
-    current = variant.phase_of[flow.Step(snapshot["step"])]
+    # A dialogue stopped early is done only up to the stage it was stopped in.
+    stopped_at = snapshot["stopped_at"]
+    current = variant.phase_of[flow.Step(stopped_at or snapshot["step"])]
     keys = [key for key, _label in variant.phases]
     done_before = keys.index(current)
     ended = snapshot["ended"]
@@ -117,7 +119,7 @@ def progress_context(snapshot: dict[str, Any]) -> list[dict[str, Any]]:
             "key": key,
             "label": label,
             "current": key == current and not ended,
-            "done": index < done_before or ended,
+            "done": index < done_before or (ended and not stopped_at),
         }
         for index, (key, label) in enumerate(variant.phases)
     ]

@@ -143,6 +143,13 @@ class Dialogue(models.Model):
     def is_ended(self) -> bool:
         return self.step == flow.Step.ENDED
 
+    def stopped_at(self) -> str | None:
+        """The step at which a stop ended this dialogue early, or None (not ended, or closed)."""
+        if not self.is_ended:
+            return None
+        last = self.turns.order_by("-seq").values_list("step", "action").first()
+        return last[0] if last and last[1] == flow.Action.STOP else None
+
     def role_of(self, user: User) -> flow.Role:
         if user.pk == self.sender_id:
             return flow.Role.SENDER

@@ -121,6 +121,7 @@ def practice_snapshot(practice: dict[str, Any], user_name: str) -> dict[str, Any
         "stage_minutes": None,
         "prepared": [],
         "prepared_all_named": False,
+        "stopped_at": None,
         "updated": timezone.now().isoformat(),
         "round": practice["round"],
         "last_seq": len(practice["turns"]),

@@ -87,6 +87,7 @@ def dialogue_snapshot(*, dialogue: Dialogue) -> dict[str, Any]:
         "sender": _person(dialogue.sender),
         "receiver": _person(dialogue.receiver),
         "ended": dialogue.is_ended,
+        "stopped_at": dialogue.stopped_at(),
         "read_only": dialogue.couple.ended_at is not None,
         "held": (
             {"by": _person(dialogue.held_by), "since": _iso(dialogue.held_at)}
@@ -474,6 +475,8 @@ def dialogue_invite_therapist(*, dialogue_id: object, user: User, invite: bool) 
         couple = dialogue.couple
         if not is_active_member(couple=couple, user=user):
             raise DialogueError("read_only", "Only a partner in an active couple can do that.")
+        if invite and dialogue.is_ended:
+            raise DialogueError("ended", "This dialogue has ended.")
         therapist = dialogue_therapist(dialogue=dialogue) if invite else None
         if invite and therapist is None:
             raise DialogueError(

@@ -249,6 +249,29 @@ def test_a_time_out_in_a_variant_pauses_and_resumes_at_the_same_step(
 
 
 @pytest.mark.django_db
+def test_a_stopped_container_marks_done_only_the_stages_that_took_place(
+    client_for: ClientFor, couple: Couple, alice: User, bob: User
+) -> None:
+    dialogue = dialogue_start(couple=couple, user=alice, topic="us", kind="container",
+                              stage_minutes=3)  # fmt: skip
+    room = reverse("dialogue:room", args=[dialogue.pk])
+    turn_submit(dialogue_id=dialogue.pk, user=alice, action="stop", client_msg_id="s")
+    page = client_for(alice).get(room).content.decode()
+    assert "This dialogue has ended" in page
+    assert "(done)" not in page
+    second = dialogue_start(couple=couple, user=alice, topic="again", kind="container",
+                            stage_minutes=3)  # fmt: skip
+    moves = [(alice, "request", "Now?"), (bob, "accept", ""), (alice, "send", "I am angry."),
+             (bob, "stop", "")]  # fmt: skip
+    for user, action, text in moves:
+        turn_submit(dialogue_id=second.pk, user=user, action=action, text=text,
+                    client_msg_id=uuid.uuid4().hex)  # fmt: skip
+    page = client_for(alice).get(reverse("dialogue:room", args=[second.pk])).content.decode()
+    assert page.count("(done)") == 1  # the appointment; the frustration was cut short
+    assert 'Appointment<span class="visually-hidden"> (done)' in page
+
+
+@pytest.mark.django_db
 def test_stopping_the_container_during_a_time_out_ends_it_and_clears_the_pause(
     couple: Couple, alice: User, bob: User
 ) -> None:

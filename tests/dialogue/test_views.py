@@ -210,6 +210,23 @@ def test_a_therapist_watches_only_with_both_consents_and_an_invitation_to_the_di
     assert client_for(carol).get(url).status_code == 404
 
 
+def test_a_finished_dialogue_no_longer_offers_to_invite_the_therapist(
+    client_for: ClientFor, couple: Couple, alice: User, carol_consented: User
+) -> None:
+    dialogue = dialogue_start(couple=couple, user=alice, topic="us", kind="container",
+                              stage_minutes=3)  # fmt: skip
+    room = reverse("dialogue:room", args=[dialogue.pk])
+    assert "Invite Carol to watch" in client_for(alice).get(room).content.decode()
+    _act(dialogue, alice, "stop")
+    assert "Invite Carol to watch" not in client_for(alice).get(room).content.decode()
+    response = client_for(alice).post(
+        reverse("dialogue:therapist", args=[dialogue.pk]), {"invite": "yes"}, follow=True
+    )
+    assert "This dialogue has ended." in response.content.decode()
+    dialogue.refresh_from_db()
+    assert dialogue.invited_therapist_id is None
+
+
 def test_every_look_a_therapist_takes_is_recorded_and_shown_to_the_partners(
     client_for: ClientFor, dialogue: Dialogue, alice: User, carol_invited: User
 ) -> None:
