@@ -392,14 +392,14 @@ STANDARD_GUIDANCE: dict[Step | tuple[Step, Role], tuple[str, str]] = {
         "The round is complete: either partner may swap roles, and the sender may end.",
     ),
     (Step.CLOSE, S): (
-        "The round is complete. Close it: thank your partner and end the dialogue — or offer "
-        "to swap roles so they can answer on the same topic.",
-        "Your partner may close the dialogue or offer to swap roles.",
+        "The round is complete. Close it: thank your partner and end the dialogue — or swap "
+        "roles now so they can answer on the same topic.",
+        "Your partner may close the dialogue or swap roles.",
     ),
     (Step.CLOSE, R): (
-        "The round is complete. If you’d like to answer, ask to swap roles; otherwise your "
+        "The round is complete. If you’d like to answer, swap roles now; otherwise your "
         "partner closes the dialogue.",
-        "Your partner may ask to swap roles and answer.",
+        "Your partner may swap roles and answer.",
     ),
     Step.ENDED: ("This dialogue has ended.", "This dialogue has ended."),
 }
@@ -430,8 +430,9 @@ STANDARD_LABELS: dict[Key, str] = {
     (Step.SUMMARY_CHECK, Action.CONFIRM): "Yes, that’s all of it",
     (Step.EMPATHY_CHECK, Action.CONFIRM): "Yes, that’s how I feel",
     (Step.EMPATHY_CHECK, Action.CORRECT): "Not quite — correct the feelings",
-    (Step.CLOSE, S, Action.SWAP): "Offer to swap roles",
-    (Step.CLOSE, R, Action.SWAP): "Ask to swap roles and answer",
+    # A swap takes effect at once (there is no accept step): the button says so.
+    (Step.CLOSE, S, Action.SWAP): "Swap roles now",
+    (Step.CLOSE, R, Action.SWAP): "Swap roles now: I answer",
 }
 
 # How a past turn reads in the transcript ("Alice mirrored").
@@ -627,6 +628,8 @@ PARENT_CHILD = _variant_of_standard(
         Action.ASK: "Ask as the parent",
         Action.RESPOND: "Answer as myself",
         (Step.MORE, Action.ASK_MORE): "Ask the next question",
+        (Step.CLOSE, S, Action.SWAP): "Swap roles now: my partner is the child",
+        (Step.CLOSE, R, Action.SWAP): "Swap roles now: I am the child",
     },
     verbs={Action.ASK: "asked as the parent", Action.RESPOND: "answered as the partner"},
     stems={
@@ -852,19 +855,20 @@ FLOODING = _variant_of_standard(
             "Your partner is taking it in.",
         ),
         (Step.CLOSE, S): (
-            "Done. Close it, or swap so your partner can flood you.",
+            "Done. Close it, or swap now so your partner can flood you.",
             "Your partner may close or swap.",
         ),
         (Step.CLOSE, R): (
             "Done. Swap to flood your partner in turn, or let them close.",
-            "Your partner may ask to swap.",
+            "Your partner may swap now.",
         ),
     },
     labels={
         (Step.FLOOD, Action.SEND): "Name this",
         (Step.FLOOD, Action.DONE): "That’s my list",
         Action.THANK: "Thank my partner",
-        (Step.CLOSE, R, Action.SWAP): "Swap: I flood my partner",
+        (Step.CLOSE, S, Action.SWAP): "Swap now: my partner floods me",
+        (Step.CLOSE, R, Action.SWAP): "Swap now: I flood my partner",
     },
     verbs={Action.SEND: "named", Action.DONE: "finished the list", Action.THANK: "thanked"},
     stems={
@@ -946,8 +950,8 @@ REVERSAL = _variant_of_standard(
             "Your partner may say more, swap or close.",
         ),
         (Step.CLOSE, R): (
-            "Now you can speak your partner’s view: ask to swap.",
-            "Your partner may ask to swap.",
+            "Now you can speak your partner’s view: swap now.",
+            "Your partner may swap now.",
         ),
     },
     labels={
@@ -955,7 +959,8 @@ REVERSAL = _variant_of_standard(
         (Step.CHECK, Action.CONFIRM): "Yes, that’s my view",
         (Step.CHECK, Action.CORRECT): "Not quite — correct my view",
         (Step.CLOSE, Action.MORE): "Say more of their view",
-        (Step.CLOSE, R, Action.SWAP): "Swap: I speak their view",
+        (Step.CLOSE, S, Action.SWAP): "Swap now: my partner speaks my view",
+        (Step.CLOSE, R, Action.SWAP): "Swap now: I speak their view",
     },
     stems={
         Action.SEND: ("As you, I feel … when …", "If I were you, what matters most to me is…"),

@@ -88,7 +88,7 @@ def test_partners_walk_the_container_flooding_reversal_and_parent_child_dialogue
     _act(b, "Not quite — correct my view", "Not quite — my view is that I miss my sister.")
     _act(a, "Send my mirror", "So, as you: I miss my sister. Did I get it now?")
     _act(b, "Yes, that’s my view")
-    expect(b.get_by_role("button", name="Swap: I speak their view")).to_be_visible()
+    expect(b.get_by_role("button", name="Swap now: I speak their view")).to_be_visible()
 
     # The parent–child dialogue: Bob asks as Alice's parent; she answers as the child.
     _start(a, "Parent–child", "my father")

@@ -205,6 +205,24 @@ SCRIPTS: dict[str, list[tuple[str, str]]] = {
         ("r", "confirm"), ("r", "swap"), ("s", "send"), ("r", "confirm"), ("s", "end"),
     ],
 }  # fmt: skip
+# The swap takes effect at once (no accept step): each button says it swaps now.
+SWAP_LABELS = [
+    ("standard", "sender", "Swap roles now"),
+    ("standard", "receiver", "Swap roles now: I answer"),
+    ("parent_child", "sender", "Swap roles now: my partner is the child"),
+    ("parent_child", "receiver", "Swap roles now: I am the child"),
+    ("flooding", "sender", "Swap now: my partner floods me"),
+    ("flooding", "receiver", "Swap now: I flood my partner"),
+    ("reversal", "sender", "Swap now: my partner speaks my view"),
+    ("reversal", "receiver", "Swap now: I speak their view"),
+]
+
+
+@pytest.mark.parametrize(("kind", "role", "label"), SWAP_LABELS)
+def test_the_swap_button_says_the_roles_swap_at_once(kind: str, role: str, label: str) -> None:
+    assert flow.VARIANTS[kind].label(Step.CLOSE, Role(role), Action.SWAP) == label
+
+
 EXTRAS = {"container": {"stage_minutes": 5}, "flooding": {"prepared": "Your laugh\nYour hands"}}
 
 
