@@ -560,6 +560,22 @@ def _variant_of_standard(**changes: object) -> Variant:
 # live with them; mirrors, validates and empathizes as that parent; then steps out of the role
 # and answers as the partner.
 
+
+def _parent_child_rows() -> dict[tuple[Step, Role, Action], Step]:
+    """The standard's steps from send to empathy, except that the child answers the parent's next
+    question in their own words (not "there's more"), and a confirmed empathy leads to the answer
+    out of the role."""
+    rows: dict[tuple[Step, Role, Action], Step] = {}
+    for key, step in STANDARD_TRANSITIONS.items():
+        if key[0] in (Step.APPOINTMENT, Step.APPOINTMENT_REPLY, Step.CLOSE):
+            continue
+        if key == (Step.MORE_ANSWER, S, Action.MORE):
+            rows[(Step.MORE_ANSWER, S, Action.SEND)] = Step.MIRROR
+            continue
+        rows[key] = Step.RESPOND if step == Step.CLOSE else step
+    return rows
+
+
 PARENT_CHILD = _variant_of_standard(
     key="parent_child",
     name="Parent–child dialogue",
@@ -568,13 +584,7 @@ PARENT_CHILD = _variant_of_standard(
     transitions={
         **_appointment_then(Step.INVITE),
         (Step.INVITE, R, Action.ASK): Step.SEND,
-        # The standard's steps from send to empathy, except that a confirmed empathy leads to
-        # the answer out of the role.
-        **{
-            key: Step.RESPOND if step == Step.CLOSE else step
-            for key, step in STANDARD_TRANSITIONS.items()
-            if key[0] not in (Step.APPOINTMENT, Step.APPOINTMENT_REPLY, Step.CLOSE)
-        },
+        **_parent_child_rows(),
         (Step.RESPOND, R, Action.RESPOND): Step.CLOSE,
         (Step.CLOSE, S, Action.SWAP): Step.INVITE,
         (Step.CLOSE, R, Action.SWAP): Step.INVITE,
@@ -611,6 +621,11 @@ PARENT_CHILD = _variant_of_standard(
             "As the parent, ask what was the worst of it, or what your child needed most.",
             "Your parent is about to ask you more.",
         ),
+        Step.MORE_ANSWER: (
+            "Answer your parent’s question in your own words, as the child you were — or say "
+            "that’s all.",
+            "Your child is answering your question. Get ready to mirror.",
+        ),
         Step.VALIDATION: (
             "As the parent, say how your child’s feelings make sense.",
             "Your parent is telling you how you make sense.",
@@ -628,6 +643,7 @@ PARENT_CHILD = _variant_of_standard(
         Action.ASK: "Ask as the parent",
         Action.RESPOND: "Answer as myself",
         (Step.MORE, Action.ASK_MORE): "Ask the next question",
+        (Step.MORE_ANSWER, Action.SEND): "Send my answer",
         (Step.CLOSE, S, Action.SWAP): "Swap roles now: my partner is the child",
         (Step.CLOSE, R, Action.SWAP): "Swap roles now: I am the child",
     },
@@ -646,6 +662,11 @@ PARENT_CHILD = _variant_of_standard(
             "What was the worst of it?",
             "What did you need most from me that you did not get?",
             "Is there more about that?",
+        ),
+        (Step.MORE_ANSWER, Action.SEND): (
+            "The worst of it was…",
+            "What I needed most from you, and did not get, was…",
+            "And there is more: …",
         ),
         Action.MIRROR: ("If I got it, living with me was… Did I get it?",),
         Action.VALIDATE: ("It makes sense that you felt that way, because…",),

@@ -39,7 +39,8 @@ RULE_BOOKS: dict[str, dict[tuple[str, str, str], str]] = {
         ("check", "sender", "confirm"): "more",
         ("check", "sender", "correct"): "mirror",
         ("more", "receiver", "ask_more"): "more_answer",
-        ("more_answer", "sender", "more"): "send",
+        # The child answers the parent's next question in their own words, or says that's all.
+        ("more_answer", "sender", "send"): "mirror",
         ("more_answer", "sender", "done"): "summary",
         ("summary", "receiver", "summarize"): "summary_check",
         ("summary_check", "sender", "confirm"): "validation",
@@ -170,6 +171,15 @@ def test_the_parent_child_dialogue_asks_as_the_parent_and_answers_out_of_the_rol
     assert "What was the worst of it?" in parent_child.stems_for(
         Step.MORE, Role.RECEIVER, Action.ASK_MORE
     )
+    # After the next question the child answers in their own words (or says that's all).
+    assert parent_child.allowed_actions(State(Step.MORE_ANSWER), Role.SENDER) == [
+        Action.SEND, Action.DONE, Action.TIMEOUT,
+    ]  # fmt: skip
+    assert parent_child.label(Step.MORE_ANSWER, Role.SENDER, Action.SEND) == "Send my answer"
+    assert parent_child.stems_for(Step.MORE_ANSWER, Role.SENDER, Action.SEND)[0] == (
+        "The worst of it was…"
+    )
+    assert Action.SEND in parent_child.text_required
     assert parent_child.stems_for(Step.RESPOND, Role.RECEIVER, Action.RESPOND) == (
         "Now that I know this, …",
     )
@@ -186,7 +196,8 @@ SCRIPTS: dict[str, list[tuple[str, str]]] = {
     ],
     "parent_child": [
         ("s", "request"), ("r", "accept"), ("r", "ask"), ("s", "send"), ("r", "mirror"),
-        ("s", "confirm"), ("r", "ask_more"), ("s", "done"), ("r", "summarize"), ("s", "confirm"),
+        ("s", "confirm"), ("r", "ask_more"), ("s", "send"), ("r", "mirror"), ("s", "confirm"),
+        ("r", "ask_more"), ("s", "done"), ("r", "summarize"), ("s", "confirm"),
         ("r", "validate"), ("s", "acknowledge"), ("r", "empathize"), ("s", "confirm"),
         ("r", "respond"), ("s", "end"),
     ],
