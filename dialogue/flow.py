@@ -535,10 +535,14 @@ STANDARD = Variant(
 )
 
 
-def _appointment_then(first: Step) -> dict[tuple[Step, Role, Action], Step]:
-    """Step 0 of every variant: ask for time; an accepted appointment leads to `first`."""
+def _appointment_then(
+    first: Step, *, now_allowed: bool = True
+) -> dict[tuple[Step, Role, Action], Step]:
+    """Step 0 of every variant: ask for time (now, unless the variant is by appointment only, or
+    at a proposed time); an accepted appointment leads to `first`."""
+    now = {(Step.APPOINTMENT, S, Action.REQUEST): Step.APPOINTMENT_REPLY} if now_allowed else {}
     return {
-        (Step.APPOINTMENT, S, Action.REQUEST): Step.APPOINTMENT_REPLY,
+        **now,
         (Step.APPOINTMENT, S, Action.PROPOSE): Step.APPOINTMENT_REPLY,
         (Step.APPOINTMENT_REPLY, R, Action.ACCEPT): first,
         (Step.APPOINTMENT_REPLY, R, Action.DECLINE): Step.APPOINTMENT,
@@ -696,7 +700,8 @@ CONTAINER = _variant_of_standard(
     "frustration and the hurt beneath it, the other only mirrors; it ends with a request and a "
     "caring act. Either of you can stop at any moment.",
     transitions={
-        **_appointment_then(Step.SEND),
+        # Only by appointment: a time is proposed, never "now".
+        **_appointment_then(Step.SEND, now_allowed=False),
         (Step.SEND, S, Action.SEND): Step.MIRROR,
         (Step.MIRROR, R, Action.MIRROR): Step.CHECK,
         (Step.CHECK, S, Action.MORE): Step.SEND,

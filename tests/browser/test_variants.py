@@ -53,7 +53,9 @@ def test_partners_walk_the_container_flooding_reversal_and_parent_child_dialogue
     _start(a, "Container", "the budget", **{"For the container": "5"})
     _join(b, a)
     expect(b.get_by_test_id("stage-time")).to_contain_text("Agreed: 5 minutes per stage")
-    _act(a, "Ask to talk now")
+    # By appointment only: a time is proposed, there is no "Ask to talk now".
+    expect(a.get_by_role("button", name="Ask to talk now")).to_have_count(0)
+    _act(a, "Propose a time", "I'd like to talk about the budget. Could we talk at nine?")
     _act(b, "Yes, now is good")
     expect(_box(a)).to_have_value("What I'm concerned about is…")
     _act(a, "Send my frustration", "What I'm concerned about is the card bill.")

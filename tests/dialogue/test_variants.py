@@ -56,7 +56,7 @@ RULE_BOOKS: dict[str, dict[tuple[str, str, str], str]] = {
         ("close", "sender", "end"): "ended",
     },
     "container": {
-        ("appointment", "sender", "request"): "appointment_reply",
+        # Only by appointment: no "Ask to talk now".
         ("appointment", "sender", "propose"): "appointment_reply",
         ("appointment_reply", "receiver", "accept"): "send",
         ("appointment_reply", "receiver", "decline"): "appointment",
@@ -290,8 +290,8 @@ def test_a_stopped_container_marks_done_only_the_stages_that_took_place(
     assert "(done)" not in page
     second = dialogue_start(couple=couple, user=alice, topic="again", kind="container",
                             stage_minutes=3)  # fmt: skip
-    moves = [(alice, "request", "Now?"), (bob, "accept", ""), (alice, "send", "I am angry."),
-             (bob, "stop", "")]  # fmt: skip
+    moves = [(alice, "propose", "At nine?"), (bob, "accept", ""),
+             (alice, "send", "I am angry."), (bob, "stop", "")]  # fmt: skip
     for user, action, text in moves:
         turn_submit(dialogue_id=second.pk, user=user, action=action, text=text,
                     client_msg_id=uuid.uuid4().hex)  # fmt: skip
