@@ -95,7 +95,7 @@ def dialogue_new(request: HttpRequest) -> HttpResponse:
         try:
             dialogue = dialogue_start(couple=couple, user=request.user, **form.cleaned_data)
         except DialogueError as error:
-            refuse(request, error, form=form)
+            refuse(request, error, form=form, field=form.ERROR_FIELDS.get(error.code))
         else:
             return redirect("dialogue:room", pk=dialogue.pk)
     return render(request, "dialogue/list.html", _list_context(request, form), status=400)

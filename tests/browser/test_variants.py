@@ -25,6 +25,23 @@ def _start(page: Page, kind: str, topic: str, **fields: str) -> None:
     expect(page.locator("#connection")).to_have_text("Live")
 
 
+def test_the_start_form_shows_each_field_only_for_its_variant(
+    logged_in_page, couple: Couple, alice: User
+) -> None:
+    page = logged_in_page(alice)
+    page.goto("/dialogues/")
+    minutes = page.get_by_label(re.compile("For the container"))
+    names = page.get_by_label(re.compile("For positive flooding"))
+    expect(minutes).to_be_hidden()
+    expect(names).to_be_hidden()
+    page.get_by_role("radio", name=re.compile("Container")).check()
+    expect(minutes).to_be_visible()
+    expect(names).to_be_hidden()
+    page.get_by_role("radio", name=re.compile("Positive flooding")).check()
+    expect(minutes).to_be_hidden()
+    expect(names).to_be_visible()
+
+
 def _join(page: Page, other: Page) -> None:
     page.goto(other.url)
     expect(page.locator("#connection")).to_have_text("Live")

@@ -354,6 +354,16 @@ def test_the_start_form_offers_every_variant_and_starts_the_chosen_one(
 
 
 @pytest.mark.django_db
+def test_the_start_form_names_the_variant_of_each_variant_only_field(
+    client_for: ClientFor, couple: Couple, alice: User
+) -> None:
+    page = client_for(alice).get(reverse("dialogue:list")).content.decode()
+    assert 'name="stage_minutes"' in page and 'data-for-kinds="container"' in page
+    assert 'name="prepared"' in page and 'data-for-kinds="flooding"' in page
+    assert "dialogue/start." in page  # the static script that shows only the picked one's
+
+
+@pytest.mark.django_db
 def test_a_refused_start_keeps_what_was_typed(
     client_for: ClientFor, couple: Couple, alice: User
 ) -> None:
@@ -361,8 +371,9 @@ def test_a_refused_start_keeps_what_was_typed(
         reverse("dialogue:start"), {"kind": "flooding", "topic": "us", "prepared": ""}
     )
     assert response.status_code == 400
-    assert "Prepare your list first" in response.content.decode()
-    assert 'value="us"' in response.content.decode()
+    page = response.content.decode()
+    assert page.count("Prepare your list first") == 1  # once, next to the list
+    assert 'value="us"' in page
     assert not Dialogue.objects.exists()
 
 
