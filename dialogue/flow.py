@@ -10,6 +10,7 @@ consented therapist) never acts here.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -103,6 +104,16 @@ class FlowError(ImagoError):
     """A refused action (`code`, `message`): the same shape as every refusal in the app."""
 
 
+# A starter is a stem left for the person to finish: it trails off ("…") or has a blank ("___").
+STARTER_MARKS = ("…", "___")
+_TRAILING_DOTS = re.compile(r"(?:\s|…|\.\.\.)+$")
+
+
+def _bare(text: str) -> str:
+    """`text` without spacing differences and without its trailing ellipsis."""
+    return _TRAILING_DOTS.sub("", " ".join(text.split()))
+
+
 # A stem, label or guidance line may be given for an action everywhere, for an action at one step,
 # or for one role's action at one step; the most specific one wins.
 Key = Action | tuple[Step, Action] | tuple[Step, Role, Action]
@@ -192,6 +203,27 @@ class Variant:
             "wrong_step",
             f"That isn't possible now: the dialogue is at {self.step_labels[state.step]}.",
         )
+
+    def check_text(
+        self, step: Step, role: Role, action: Action, text: str, *, topic: str = ""
+    ) -> None:
+        """Refuse an action whose words are missing where the partner must receive some, or are
+        only the step's starter, unchanged: the same rule for the socket, the form and practice."""
+        if action in self.text_required and not text:
+            raise FlowError("text_required", "Please write something before sending.")
+        if not text:
+            return
+        try:
+            stems = self.stems_for(step, role, action)
+        except KeyError:
+            return
+        starters = {
+            _bare(stem.replace("{topic}", topic))
+            for stem in stems
+            if any(mark in stem for mark in STARTER_MARKS)
+        }
+        if _bare(text) in starters:
+            raise FlowError("starter_only", "Add your own words after the starter.")
 
     # --- What people see --------------------------------------------------------------------
 
@@ -360,14 +392,14 @@ STANDARD_GUIDANCE: dict[Step | tuple[Step, Role], tuple[str, str]] = {
         "The round is complete: either partner may swap roles, and the sender may end.",
     ),
     (Step.CLOSE, S): (
-        "The round is complete. Close it: thank your partner and end the dialogue — or offer "
-        "to swap roles so they can answer on the same topic.",
-        "Your partner may close the dialogue or offer to swap roles.",
+        "The round is complete. Close it: thank your partner and end the dialogue — or swap "
+        "roles now so they can answer on the same topic.",
+        "Your partner may close the dialogue or swap roles.",
     ),
     (Step.CLOSE, R): (
-        "The round is complete. If you’d like to answer, ask to swap roles; otherwise your "
+        "The round is complete. If you’d like to answer, swap roles now; otherwise your "
         "partner closes the dialogue.",
-        "Your partner may ask to swap roles and answer.",
+        "Your partner may swap roles and answer.",
     ),
     Step.ENDED: ("This dialogue has ended.", "This dialogue has ended."),
 }
@@ -398,8 +430,9 @@ STANDARD_LABELS: dict[Key, str] = {
     (Step.SUMMARY_CHECK, Action.CONFIRM): "Yes, that’s all of it",
     (Step.EMPATHY_CHECK, Action.CONFIRM): "Yes, that’s how I feel",
     (Step.EMPATHY_CHECK, Action.CORRECT): "Not quite — correct the feelings",
-    (Step.CLOSE, S, Action.SWAP): "Offer to swap roles",
-    (Step.CLOSE, R, Action.SWAP): "Ask to swap roles and answer",
+    # A swap takes effect at once (there is no accept step): the button says so.
+    (Step.CLOSE, S, Action.SWAP): "Swap roles now",
+    (Step.CLOSE, R, Action.SWAP): "Swap roles now: I answer",
 }
 
 # How a past turn reads in the transcript ("Alice mirrored").
@@ -502,10 +535,14 @@ STANDARD = Variant(
 )
 
 
-def _appointment_then(first: Step) -> dict[tuple[Step, Role, Action], Step]:
-    """Step 0 of every variant: ask for time; an accepted appointment leads to `first`."""
+def _appointment_then(
+    first: Step, *, now_allowed: bool = True
+) -> dict[tuple[Step, Role, Action], Step]:
+    """Step 0 of every variant: ask for time (now, unless the variant is by appointment only, or
+    at a proposed time); an accepted appointment leads to `first`."""
+    now = {(Step.APPOINTMENT, S, Action.REQUEST): Step.APPOINTMENT_REPLY} if now_allowed else {}
     return {
-        (Step.APPOINTMENT, S, Action.REQUEST): Step.APPOINTMENT_REPLY,
+        **now,
         (Step.APPOINTMENT, S, Action.PROPOSE): Step.APPOINTMENT_REPLY,
         (Step.APPOINTMENT_REPLY, R, Action.ACCEPT): first,
         (Step.APPOINTMENT_REPLY, R, Action.DECLINE): Step.APPOINTMENT,
@@ -527,6 +564,22 @@ def _variant_of_standard(**changes: object) -> Variant:
 # live with them; mirrors, validates and empathizes as that parent; then steps out of the role
 # and answers as the partner.
 
+
+def _parent_child_rows() -> dict[tuple[Step, Role, Action], Step]:
+    """The standard's steps from send to empathy, except that the child answers the parent's next
+    question in their own words (not "there's more"), and a confirmed empathy leads to the answer
+    out of the role."""
+    rows: dict[tuple[Step, Role, Action], Step] = {}
+    for key, step in STANDARD_TRANSITIONS.items():
+        if key[0] in (Step.APPOINTMENT, Step.APPOINTMENT_REPLY, Step.CLOSE):
+            continue
+        if key == (Step.MORE_ANSWER, S, Action.MORE):
+            rows[(Step.MORE_ANSWER, S, Action.SEND)] = Step.MIRROR
+            continue
+        rows[key] = Step.RESPOND if step == Step.CLOSE else step
+    return rows
+
+
 PARENT_CHILD = _variant_of_standard(
     key="parent_child",
     name="Parent–child dialogue",
@@ -535,13 +588,7 @@ PARENT_CHILD = _variant_of_standard(
     transitions={
         **_appointment_then(Step.INVITE),
         (Step.INVITE, R, Action.ASK): Step.SEND,
-        # The standard's steps from send to empathy, except that a confirmed empathy leads to
-        # the answer out of the role.
-        **{
-            key: Step.RESPOND if step == Step.CLOSE else step
-            for key, step in STANDARD_TRANSITIONS.items()
-            if key[0] not in (Step.APPOINTMENT, Step.APPOINTMENT_REPLY, Step.CLOSE)
-        },
+        **_parent_child_rows(),
         (Step.RESPOND, R, Action.RESPOND): Step.CLOSE,
         (Step.CLOSE, S, Action.SWAP): Step.INVITE,
         (Step.CLOSE, R, Action.SWAP): Step.INVITE,
@@ -578,6 +625,11 @@ PARENT_CHILD = _variant_of_standard(
             "As the parent, ask what was the worst of it, or what your child needed most.",
             "Your parent is about to ask you more.",
         ),
+        Step.MORE_ANSWER: (
+            "Answer your parent’s question in your own words, as the child you were — or say "
+            "that’s all.",
+            "Your child is answering your question. Get ready to mirror.",
+        ),
         Step.VALIDATION: (
             "As the parent, say how your child’s feelings make sense.",
             "Your parent is telling you how you make sense.",
@@ -595,6 +647,9 @@ PARENT_CHILD = _variant_of_standard(
         Action.ASK: "Ask as the parent",
         Action.RESPOND: "Answer as myself",
         (Step.MORE, Action.ASK_MORE): "Ask the next question",
+        (Step.MORE_ANSWER, Action.SEND): "Send my answer",
+        (Step.CLOSE, S, Action.SWAP): "Swap roles now: my partner is the child",
+        (Step.CLOSE, R, Action.SWAP): "Swap roles now: I am the child",
     },
     verbs={Action.ASK: "asked as the parent", Action.RESPOND: "answered as the partner"},
     stems={
@@ -611,6 +666,11 @@ PARENT_CHILD = _variant_of_standard(
             "What was the worst of it?",
             "What did you need most from me that you did not get?",
             "Is there more about that?",
+        ),
+        (Step.MORE_ANSWER, Action.SEND): (
+            "The worst of it was…",
+            "What I needed most from you, and did not get, was…",
+            "And there is more: …",
         ),
         Action.MIRROR: ("If I got it, living with me was… Did I get it?",),
         Action.VALIDATE: ("It makes sense that you felt that way, because…",),
@@ -640,7 +700,8 @@ CONTAINER = _variant_of_standard(
     "frustration and the hurt beneath it, the other only mirrors; it ends with a request and a "
     "caring act. Either of you can stop at any moment.",
     transitions={
-        **_appointment_then(Step.SEND),
+        # Only by appointment: a time is proposed, never "now".
+        **_appointment_then(Step.SEND, now_allowed=False),
         (Step.SEND, S, Action.SEND): Step.MIRROR,
         (Step.MIRROR, R, Action.MIRROR): Step.CHECK,
         (Step.CHECK, S, Action.MORE): Step.SEND,
@@ -820,19 +881,20 @@ FLOODING = _variant_of_standard(
             "Your partner is taking it in.",
         ),
         (Step.CLOSE, S): (
-            "Done. Close it, or swap so your partner can flood you.",
+            "Done. Close it, or swap now so your partner can flood you.",
             "Your partner may close or swap.",
         ),
         (Step.CLOSE, R): (
             "Done. Swap to flood your partner in turn, or let them close.",
-            "Your partner may ask to swap.",
+            "Your partner may swap now.",
         ),
     },
     labels={
         (Step.FLOOD, Action.SEND): "Name this",
         (Step.FLOOD, Action.DONE): "That’s my list",
         Action.THANK: "Thank my partner",
-        (Step.CLOSE, R, Action.SWAP): "Swap: I flood my partner",
+        (Step.CLOSE, S, Action.SWAP): "Swap now: my partner floods me",
+        (Step.CLOSE, R, Action.SWAP): "Swap now: I flood my partner",
     },
     verbs={Action.SEND: "named", Action.DONE: "finished the list", Action.THANK: "thanked"},
     stems={
@@ -914,8 +976,8 @@ REVERSAL = _variant_of_standard(
             "Your partner may say more, swap or close.",
         ),
         (Step.CLOSE, R): (
-            "Now you can speak your partner’s view: ask to swap.",
-            "Your partner may ask to swap.",
+            "Now you can speak your partner’s view: swap now.",
+            "Your partner may swap now.",
         ),
     },
     labels={
@@ -923,7 +985,8 @@ REVERSAL = _variant_of_standard(
         (Step.CHECK, Action.CONFIRM): "Yes, that’s my view",
         (Step.CHECK, Action.CORRECT): "Not quite — correct my view",
         (Step.CLOSE, Action.MORE): "Say more of their view",
-        (Step.CLOSE, R, Action.SWAP): "Swap: I speak their view",
+        (Step.CLOSE, S, Action.SWAP): "Swap now: my partner speaks my view",
+        (Step.CLOSE, R, Action.SWAP): "Swap now: I speak their view",
     },
     stems={
         Action.SEND: ("As you, I feel … when …", "If I were you, what matters most to me is…"),

@@ -16,9 +16,25 @@ from .services import (
 )
 
 
+def _kinds(needs: str) -> str:
+    """The variants a start field belongs to, for the page to show it only for them."""
+    return " ".join(key for key, variant in flow.VARIANTS.items() if getattr(variant, needs))
+
+
 class DialogueStartForm(forms.Form):
     """Which dialogue, on what topic; the container's minutes per stage and positive flooding's
-    prepared list are asked here and required by `dialogue_start` for those variants only."""
+    prepared list are asked here and required by `dialogue_start` for those variants only.
+    Each of those fields names its variants (`data-for-kinds`): static/dialogue/start.js shows it
+    only when one of them is picked; without JavaScript every field stays visible."""
+
+    # Where a refusal of `dialogue_start` is shown: next to the field it is about.
+    ERROR_FIELDS = {
+        "topic_required": "topic",
+        "topic_too_long": "topic",
+        "stage_minutes_required": "stage_minutes",
+        "prepared_required": "prepared",
+        "prepared_too_long": "prepared",
+    }
 
     kind = forms.ChoiceField(
         label="Which dialogue?",
@@ -37,11 +53,12 @@ class DialogueStartForm(forms.Form):
         required=False,
         min_value=STAGE_MINUTES[0],
         max_value=STAGE_MINUTES[1],
+        widget=forms.NumberInput(attrs={"data-for-kinds": _kinds("timed")}),
     )
     prepared = forms.CharField(
         label="For positive flooding: what you will name, one a line",
         required=False,
-        widget=forms.Textarea(attrs={"rows": 4}),
+        widget=forms.Textarea(attrs={"rows": 4, "data-for-kinds": _kinds("prepared_step")}),
         help_text="Prepare it beforehand — from your positive traits list, for example.",
     )
 

@@ -108,7 +108,9 @@ def transcript_items(
 
 def progress_context(snapshot: dict[str, Any]) -> list[dict[str, Any]]:
     variant = _variant(snapshot)
-    current = variant.phase_of[flow.Step(snapshot["step"])]
+    # A dialogue stopped early is done only up to the stage it was stopped in.
+    stopped_at = snapshot["stopped_at"]
+    current = variant.phase_of[flow.Step(stopped_at or snapshot["step"])]
     keys = [key for key, _label in variant.phases]
     done_before = keys.index(current)
     ended = snapshot["ended"]
@@ -117,7 +119,7 @@ def progress_context(snapshot: dict[str, Any]) -> list[dict[str, Any]]:
             "key": key,
             "label": label,
             "current": key == current and not ended,
-            "done": index < done_before or ended,
+            "done": index < done_before or (ended and not stopped_at),
         }
         for index, (key, label) in enumerate(variant.phases)
     ]
@@ -155,7 +157,7 @@ def panel_context(
     def stems(action: flow.Action) -> list[str]:
         own = [stem.replace("{topic}", topic) for stem in variant.stems_for(step, role, action)]
         if step == variant.prepared_step and action in variant.text_required:
-            return [*snapshot["prepared"], *own]  # the list prepared beforehand comes first
+            return [*snapshot["prepared"], *own]  # the items not yet named come first, in order
         return own
 
     choices = [
@@ -214,6 +216,9 @@ def panel_context(
     else:
         status = f"{names[movers[0]]}’s move" if movers else "Waiting"
         guidance = waiting
+    if choices and step == variant.prepared_step and snapshot["prepared_all_named"]:
+        guidance = f"{guidance} You have named everything on your list: add more in your own "
+        guidance += "words, or say that’s your list."
     prefill = draft if draft is not None else (choices[0]["stems"][0] if choices else "")
     timer = snapshot.get("timer")
     return {

@@ -117,6 +117,20 @@ class Dialogue(models.Model):
     def prepared_items(self) -> list[str]:
         return [line.strip() for line in self.prepared.splitlines() if line.strip()]
 
+    def prepared_left(self) -> list[str]:
+        """The prepared items not yet named in this round, in order. An item counts as named once
+        a turn at the prepared step contains it (the sender may have added words around it)."""
+        items = self.prepared_items
+        if not items or self.step != self.variant.prepared_step:
+            return items
+        named = [
+            text.casefold()
+            for text in self.turns.filter(
+                round=self.round, step=self.step, action=flow.Action.SEND
+            ).values_list("text", flat=True)
+        ]
+        return [item for item in items if not any(item.casefold() in text for text in named)]
+
     @property
     def state(self) -> flow.State:
         return flow.State(flow.Step(self.step), paused=self.paused)
@@ -128,6 +142,13 @@ class Dialogue(models.Model):
     @property
     def is_ended(self) -> bool:
         return self.step == flow.Step.ENDED
+
+    def stopped_at(self) -> str | None:
+        """The step at which a stop ended this dialogue early, or None (not ended, or closed)."""
+        if not self.is_ended:
+            return None
+        last = self.turns.order_by("-seq").values_list("step", "action").first()
+        return last[0] if last and last[1] == flow.Action.STOP else None
 
     def role_of(self, user: User) -> flow.Role:
         if user.pk == self.sender_id:

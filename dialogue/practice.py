@@ -88,11 +88,10 @@ def practice_act(
         chosen = flow.Action(action)
     except ValueError:
         raise flow.FlowError("unknown_action", "That is not a dialogue action.") from None
-    if chosen in flow.STANDARD.text_required and not text:
-        # Checked before the move, as the real dialogue does: nothing changes.
-        flow.STANDARD.decide(flow.State(flow.Step(practice["step"]), practice["paused"]), role,
-                             chosen)  # fmt: skip
-        raise ImagoError("text_required", "Please write something before sending.")
+    # Checked before the move, as the real dialogue does: a refusal changes nothing.
+    step = flow.Step(practice["step"])
+    flow.STANDARD.decide(flow.State(step, practice["paused"]), role, chosen)
+    flow.STANDARD.check_text(step, role, chosen, text, topic=flow.PRACTICE_TOPIC)
     _apply(practice, you, role, chosen, text)
     partner = {"id": PARTNER_ID, "name": flow.PRACTICE_PARTNER_NAME}
     while practice["step"] != flow.Step.ENDED and not practice["paused"]:
@@ -121,6 +120,8 @@ def practice_snapshot(practice: dict[str, Any], user_name: str) -> dict[str, Any
         "paused_until": None,
         "stage_minutes": None,
         "prepared": [],
+        "prepared_all_named": False,
+        "stopped_at": None,
         "updated": timezone.now().isoformat(),
         "round": practice["round"],
         "last_seq": len(practice["turns"]),

@@ -69,6 +69,7 @@ def _person(user: User) -> dict[str, Any]:
 
 def dialogue_snapshot(*, dialogue: Dialogue) -> dict[str, Any]:
     """The dialogue's state as plain JSON data: what every frame and page renders from."""
+    prepared_left = dialogue.prepared_left()
     return {
         "id": str(dialogue.pk),
         "topic": dialogue.topic,
@@ -77,13 +78,16 @@ def dialogue_snapshot(*, dialogue: Dialogue) -> dict[str, Any]:
         "paused": dialogue.paused,
         "paused_until": _iso(dialogue.paused_until),
         "stage_minutes": dialogue.stage_minutes,
-        "prepared": dialogue.prepared_items,
+        # The prepared items still to name, and whether every one of them has been named.
+        "prepared": prepared_left,
+        "prepared_all_named": bool(dialogue.prepared) and not prepared_left,
         "updated": _iso(dialogue.updated_at),
         "round": dialogue.round,
         "last_seq": dialogue.last_seq,
         "sender": _person(dialogue.sender),
         "receiver": _person(dialogue.receiver),
         "ended": dialogue.is_ended,
+        "stopped_at": dialogue.stopped_at(),
         "read_only": dialogue.couple.ended_at is not None,
         "held": (
             {"by": _person(dialogue.held_by), "since": _iso(dialogue.held_at)}
@@ -543,8 +547,12 @@ def turn_submit(
         except flow.FlowError as error:
             raise _refusal(error, dialogue) from None
         action = flow.Action(action)
-        if action in dialogue.variant.text_required and not text:
-            raise DialogueError("text_required", "Please write something before sending.")
+        try:
+            dialogue.variant.check_text(
+                dialogue.state.step, role, action, text, topic=dialogue.topic
+            )
+        except flow.FlowError as error:
+            raise _refusal(error, dialogue) from None
         _check_time(dialogue.variant, action, at)
 
         now = timezone.now()
@@ -612,6 +620,8 @@ def dialogue_invite_therapist(*, dialogue_id: object, user: User, invite: bool) 
         couple = dialogue.couple
         if not is_active_member(couple=couple, user=user):
             raise DialogueError("read_only", "Only a partner in an active couple can do that.")
+        if invite and dialogue.is_ended:
+            raise DialogueError("ended", "This dialogue has ended.")
         therapist = dialogue_therapist(dialogue=dialogue) if invite else None
         if invite and therapist is None:
             raise DialogueError(

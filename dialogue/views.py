@@ -95,7 +95,7 @@ def dialogue_new(request: HttpRequest) -> HttpResponse:
         try:
             dialogue = dialogue_start(couple=couple, user=request.user, **form.cleaned_data)
         except DialogueError as error:
-            refuse(request, error, form=form)
+            refuse(request, error, form=form, field=form.ERROR_FIELDS.get(error.code))
         else:
             return redirect("dialogue:room", pk=dialogue.pk)
     return render(request, "dialogue/list.html", _list_context(request, form), status=400)
@@ -114,11 +114,11 @@ def _render_room(
     state = dialogue_state(dialogue_id=dialogue.pk, limit=TURNS_PAGE)
     context = room_context(state, role, request.user.pk, draft=draft, error=error)
     if role != flow.Role.OBSERVER and dialogue.couple.is_active:
-        context["therapist"] = dialogue_therapist(dialogue=dialogue)
-        context["therapist_invited"] = (
-            context["therapist"] is not None
-            and dialogue.invited_therapist_id == context["therapist"].pk
-        )
+        therapist = dialogue_therapist(dialogue=dialogue)
+        invited = therapist is not None and dialogue.invited_therapist_id == therapist.pk
+        # An ended dialogue can still be unshared, but is no longer offered for watching.
+        if invited or not dialogue.is_ended:
+            context["therapist"], context["therapist_invited"] = therapist, invited
     return render(request, "dialogue/room.html", context, status=status)
 
 

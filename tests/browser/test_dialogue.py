@@ -99,7 +99,7 @@ def test_partners_hold_a_whole_round_live_and_a_reload_loses_nothing(
     expect(b.get_by_label(re.compile("^Your words"))).to_have_value(
         "Thank you for telling me this. May I answer now?"
     )
-    _act(b, "Ask to swap roles and answer")
+    _act(b, "Swap roles now: I answer")
     expect(b.locator(".you-are")).to_contain_text("You are the sender")
     expect(a.locator(".you-are")).to_contain_text("You are the receiver")
     expect(a.locator("#transcript li.turn")).to_have_count(16)

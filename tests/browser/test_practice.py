@@ -38,7 +38,7 @@ def test_a_partner_practises_every_step_alone_against_the_scripted_partner(
     _move(page, "Yes, that’s all of it")
     _move(page, "I feel understood")
     _move(page, "Yes, that’s how I feel")
-    _move(page, "Offer to swap roles")
+    _move(page, "Swap roles now")
     expect(page.get_by_text("You are the receiver")).to_be_visible()
     _move(page, "Send my mirror", "If I got it, you feel close when I listen. Did I get it?")
     _move(page, "Ask “Is there more?”")

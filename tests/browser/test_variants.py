@@ -25,6 +25,23 @@ def _start(page: Page, kind: str, topic: str, **fields: str) -> None:
     expect(page.locator("#connection")).to_have_text("Live")
 
 
+def test_the_start_form_shows_each_field_only_for_its_variant(
+    logged_in_page, couple: Couple, alice: User
+) -> None:
+    page = logged_in_page(alice)
+    page.goto("/dialogues/")
+    minutes = page.get_by_label(re.compile("For the container"))
+    names = page.get_by_label(re.compile("For positive flooding"))
+    expect(minutes).to_be_hidden()
+    expect(names).to_be_hidden()
+    page.get_by_role("radio", name=re.compile("Container")).check()
+    expect(minutes).to_be_visible()
+    expect(names).to_be_hidden()
+    page.get_by_role("radio", name=re.compile("Positive flooding")).check()
+    expect(minutes).to_be_hidden()
+    expect(names).to_be_visible()
+
+
 def _join(page: Page, other: Page) -> None:
     page.goto(other.url)
     expect(page.locator("#connection")).to_have_text("Live")
@@ -53,7 +70,9 @@ def test_partners_walk_the_container_flooding_reversal_and_parent_child_dialogue
     _start(a, "Container", "the budget", **{"For the container": "5"})
     _join(b, a)
     expect(b.get_by_test_id("stage-time")).to_contain_text("Agreed: 5 minutes per stage")
-    _act(a, "Ask to talk now")
+    # By appointment only: a time is proposed, there is no "Ask to talk now".
+    expect(a.get_by_role("button", name="Ask to talk now")).to_have_count(0)
+    _act(a, "Propose a time", "I'd like to talk about the budget. Could we talk at nine?")
     _act(b, "Yes, now is good")
     expect(_box(a)).to_have_value("What I'm concerned about is…")
     _act(a, "Send my frustration", "What I'm concerned about is the card bill.")
@@ -88,7 +107,7 @@ def test_partners_walk_the_container_flooding_reversal_and_parent_child_dialogue
     _act(b, "Not quite — correct my view", "Not quite — my view is that I miss my sister.")
     _act(a, "Send my mirror", "So, as you: I miss my sister. Did I get it now?")
     _act(b, "Yes, that’s my view")
-    expect(b.get_by_role("button", name="Swap: I speak their view")).to_be_visible()
+    expect(b.get_by_role("button", name="Swap now: I speak their view")).to_be_visible()
 
     # The parent–child dialogue: Bob asks as Alice's parent; she answers as the child.
     _start(a, "Parent–child", "my father")

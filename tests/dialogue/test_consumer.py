@@ -324,6 +324,10 @@ BAD_INPUTS = [
     (_action(action="shout", text="hi"), "unknown_action"),
     (_action(action="request", text="   "), "text_required"),
     (_action(action="request", text="x" * 4001), "text_too_long"),
+    (
+        _action(action="propose", text="I'd like to talk about the dishes. Could we talk at ___?"),
+        "starter_only",
+    ),  # fmt: skip
     (_action(action="send", text="too early"), "wrong_step"),
     (_action(action="request", text="hi", at="soon"), "bad_time"),
     (_action(action="request", text="x" * 40_000), "too_large"),

@@ -71,7 +71,7 @@ NOT_YOUR_TURN: list[tuple[str, str, str]] = [
     ("empathy", "sender", "empathize"),
     ("empathy_check", "receiver", "confirm"),
     ("empathy_check", "receiver", "correct"),
-    # The sender opens and closes: the receiver may ask to swap, not end.
+    # The sender opens and closes: the receiver may swap roles, not end.
     ("close", "receiver", "end"),
 ]
 

@@ -82,6 +82,20 @@ def test_a_refused_practice_move_changes_nothing(action: str, text: str, code: s
     assert practice == practice_new()
 
 
+def test_a_bare_starter_in_practice_is_refused_and_changes_nothing() -> None:
+    practice = _walk([("request", "Now?")], practice_new())
+    turns = len(practice["turns"])
+    with pytest.raises(ImagoError) as caught:
+        practice_act(
+            practice=practice, user_name="Alice", action="send",
+            text="What I'd like you to know is…",
+        )  # fmt: skip
+    assert (caught.value.code, caught.value.message) == (
+        "starter_only", "Add your own words after the starter."
+    )  # fmt: skip
+    assert (len(practice["turns"]), practice["step"]) == (turns, "send")
+
+
 @pytest.mark.django_db
 def test_the_walkthrough_greets_a_couple_until_they_skip_it_or_hold_a_dialogue(
     client_for: ClientFor, couple: Couple, alice: User, bob: User

@@ -39,6 +39,27 @@ def test_text_is_stripped_and_may_be_exactly_4000_characters_but_not_more(
 
 
 @pytest.mark.django_db
+def test_a_bare_starter_is_refused_gently_and_changes_nothing(
+    dialogue: Dialogue, alice: User, bob: User
+) -> None:
+    _act(dialogue, alice, "request", "Is now good?")
+    _act(dialogue, bob, "accept")
+    for bare in ("What I'd like you to know is…", " What I'd like you to know is ... ",
+                 "When ___ happens, I feel"):  # fmt: skip
+        with pytest.raises(DialogueError) as caught:
+            _act(dialogue, alice, "send", bare)
+        assert caught.value.message == "Add your own words after the starter."
+    assert (Turn.objects.count(), Dialogue.objects.get().step) == (2, "send")
+    _act(dialogue, alice, "send", "What I'd like you to know is that I miss our walks.")
+    assert _refusal(dialogue, bob, "mirror", "If I got it, you said… Did I get it?") == (
+        "starter_only"
+    )
+    assert (Turn.objects.count(), Dialogue.objects.get().step) == (3, "mirror")
+    _act(dialogue, bob, "mirror", "If I got it, you said you miss our walks. Did I get it?")
+    assert Dialogue.objects.get().step == "check"
+
+
+@pytest.mark.django_db
 def test_an_appointment_time_must_lie_within_24_hours_and_a_time_out_within_a_week(
     dialogue: Dialogue, alice: User, bob: User
 ) -> None:

@@ -39,7 +39,8 @@ RULE_BOOKS: dict[str, dict[tuple[str, str, str], str]] = {
         ("check", "sender", "confirm"): "more",
         ("check", "sender", "correct"): "mirror",
         ("more", "receiver", "ask_more"): "more_answer",
-        ("more_answer", "sender", "more"): "send",
+        # The child answers the parent's next question in their own words, or says that's all.
+        ("more_answer", "sender", "send"): "mirror",
         ("more_answer", "sender", "done"): "summary",
         ("summary", "receiver", "summarize"): "summary_check",
         ("summary_check", "sender", "confirm"): "validation",
@@ -55,7 +56,7 @@ RULE_BOOKS: dict[str, dict[tuple[str, str, str], str]] = {
         ("close", "sender", "end"): "ended",
     },
     "container": {
-        ("appointment", "sender", "request"): "appointment_reply",
+        # Only by appointment: no "Ask to talk now".
         ("appointment", "sender", "propose"): "appointment_reply",
         ("appointment_reply", "receiver", "accept"): "send",
         ("appointment_reply", "receiver", "decline"): "appointment",
@@ -170,6 +171,15 @@ def test_the_parent_child_dialogue_asks_as_the_parent_and_answers_out_of_the_rol
     assert "What was the worst of it?" in parent_child.stems_for(
         Step.MORE, Role.RECEIVER, Action.ASK_MORE
     )
+    # After the next question the child answers in their own words (or says that's all).
+    assert parent_child.allowed_actions(State(Step.MORE_ANSWER), Role.SENDER) == [
+        Action.SEND, Action.DONE, Action.TIMEOUT,
+    ]  # fmt: skip
+    assert parent_child.label(Step.MORE_ANSWER, Role.SENDER, Action.SEND) == "Send my answer"
+    assert parent_child.stems_for(Step.MORE_ANSWER, Role.SENDER, Action.SEND)[0] == (
+        "The worst of it was…"
+    )
+    assert Action.SEND in parent_child.text_required
     assert parent_child.stems_for(Step.RESPOND, Role.RECEIVER, Action.RESPOND) == (
         "Now that I know this, …",
     )
@@ -186,7 +196,8 @@ SCRIPTS: dict[str, list[tuple[str, str]]] = {
     ],
     "parent_child": [
         ("s", "request"), ("r", "accept"), ("r", "ask"), ("s", "send"), ("r", "mirror"),
-        ("s", "confirm"), ("r", "ask_more"), ("s", "done"), ("r", "summarize"), ("s", "confirm"),
+        ("s", "confirm"), ("r", "ask_more"), ("s", "send"), ("r", "mirror"), ("s", "confirm"),
+        ("r", "ask_more"), ("s", "done"), ("r", "summarize"), ("s", "confirm"),
         ("r", "validate"), ("s", "acknowledge"), ("r", "empathize"), ("s", "confirm"),
         ("r", "respond"), ("s", "end"),
     ],
@@ -205,6 +216,24 @@ SCRIPTS: dict[str, list[tuple[str, str]]] = {
         ("r", "confirm"), ("r", "swap"), ("s", "send"), ("r", "confirm"), ("s", "end"),
     ],
 }  # fmt: skip
+# The swap takes effect at once (no accept step): each button says it swaps now.
+SWAP_LABELS = [
+    ("standard", "sender", "Swap roles now"),
+    ("standard", "receiver", "Swap roles now: I answer"),
+    ("parent_child", "sender", "Swap roles now: my partner is the child"),
+    ("parent_child", "receiver", "Swap roles now: I am the child"),
+    ("flooding", "sender", "Swap now: my partner floods me"),
+    ("flooding", "receiver", "Swap now: I flood my partner"),
+    ("reversal", "sender", "Swap now: my partner speaks my view"),
+    ("reversal", "receiver", "Swap now: I speak their view"),
+]
+
+
+@pytest.mark.parametrize(("kind", "role", "label"), SWAP_LABELS)
+def test_the_swap_button_says_the_roles_swap_at_once(kind: str, role: str, label: str) -> None:
+    assert flow.VARIANTS[kind].label(Step.CLOSE, Role(role), Action.SWAP) == label
+
+
 EXTRAS = {"container": {"stage_minutes": 5}, "flooding": {"prepared": "Your laugh\nYour hands"}}
 
 
@@ -246,6 +275,29 @@ def test_a_time_out_in_a_variant_pauses_and_resumes_at_the_same_step(
     turn_submit(dialogue_id=dialogue.pk, user=alice, action="resume", client_msg_id="b")
     dialogue.refresh_from_db()
     assert (dialogue.step, dialogue.paused) == ("flood", False)
+
+
+@pytest.mark.django_db
+def test_a_stopped_container_marks_done_only_the_stages_that_took_place(
+    client_for: ClientFor, couple: Couple, alice: User, bob: User
+) -> None:
+    dialogue = dialogue_start(couple=couple, user=alice, topic="us", kind="container",
+                              stage_minutes=3)  # fmt: skip
+    room = reverse("dialogue:room", args=[dialogue.pk])
+    turn_submit(dialogue_id=dialogue.pk, user=alice, action="stop", client_msg_id="s")
+    page = client_for(alice).get(room).content.decode()
+    assert "This dialogue has ended" in page
+    assert "(done)" not in page
+    second = dialogue_start(couple=couple, user=alice, topic="again", kind="container",
+                            stage_minutes=3)  # fmt: skip
+    moves = [(alice, "propose", "At nine?"), (bob, "accept", ""),
+             (alice, "send", "I am angry."), (bob, "stop", "")]  # fmt: skip
+    for user, action, text in moves:
+        turn_submit(dialogue_id=second.pk, user=user, action=action, text=text,
+                    client_msg_id=uuid.uuid4().hex)  # fmt: skip
+    page = client_for(alice).get(reverse("dialogue:room", args=[second.pk])).content.decode()
+    assert page.count("(done)") == 1  # the appointment; the frustration was cut short
+    assert 'Appointment<span class="visually-hidden"> (done)' in page
 
 
 @pytest.mark.django_db
@@ -302,6 +354,16 @@ def test_the_start_form_offers_every_variant_and_starts_the_chosen_one(
 
 
 @pytest.mark.django_db
+def test_the_start_form_names_the_variant_of_each_variant_only_field(
+    client_for: ClientFor, couple: Couple, alice: User
+) -> None:
+    page = client_for(alice).get(reverse("dialogue:list")).content.decode()
+    assert 'name="stage_minutes"' in page and 'data-for-kinds="container"' in page
+    assert 'name="prepared"' in page and 'data-for-kinds="flooding"' in page
+    assert "dialogue/start." in page  # the static script that shows only the picked one's
+
+
+@pytest.mark.django_db
 def test_a_refused_start_keeps_what_was_typed(
     client_for: ClientFor, couple: Couple, alice: User
 ) -> None:
@@ -309,8 +371,9 @@ def test_a_refused_start_keeps_what_was_typed(
         reverse("dialogue:start"), {"kind": "flooding", "topic": "us", "prepared": ""}
     )
     assert response.status_code == 400
-    assert "Prepare your list first" in response.content.decode()
-    assert 'value="us"' in response.content.decode()
+    page = response.content.decode()
+    assert page.count("Prepare your list first") == 1  # once, next to the list
+    assert 'value="us"' in page
     assert not Dialogue.objects.exists()
 
 
@@ -328,6 +391,29 @@ def test_the_flooding_list_prepared_beforehand_is_offered_at_each_naming(
     assert ">Your laugh</textarea>" in page
     assert 'data-stem="Your patience with my mother"' in page
     assert "Name this" in page
+
+
+@pytest.mark.django_db
+def test_flooding_prefills_the_next_item_not_yet_named_and_says_when_all_are_named(
+    client_for: ClientFor, couple: Couple, alice: User, bob: User
+) -> None:
+    dialogue = dialogue_start(couple=couple, user=alice, topic="us", kind="flooding",
+                              prepared="Your laugh\nYour hands\nYour patience")  # fmt: skip
+    room = reverse("dialogue:room", args=[dialogue.pk])
+    moves = [(alice, "request", "Hi."), (bob, "accept", "Yes."), (alice, "send", "Your laugh")]
+    for user, action, text in moves:
+        turn_submit(dialogue_id=dialogue.pk, user=user, action=action, text=text,
+                    client_msg_id=uuid.uuid4().hex)  # fmt: skip
+    page = client_for(alice).get(room).content.decode()
+    assert ">Your hands</textarea>" in page
+    assert 'data-stem="Your laugh"' not in page
+    # Named in the sender's own words, and out of order: the first not yet named comes next.
+    for text in ("I love your patience, always.", "And your hands, so warm."):
+        turn_submit(dialogue_id=dialogue.pk, user=alice, action="send", text=text,
+                    client_msg_id=uuid.uuid4().hex)  # fmt: skip
+    page = client_for(alice).get(room).content.decode()
+    assert "You have named everything on your list" in page
+    assert ">What I love about the way you look is…</textarea>" in page
 
 
 @pytest.mark.django_db

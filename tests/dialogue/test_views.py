@@ -148,6 +148,22 @@ def test_without_javascript_a_refused_post_explains_and_keeps_the_words(
     assert not Turn.objects.exists()
 
 
+def test_without_javascript_a_bare_mirror_starter_is_refused_with_a_clear_message(
+    client_for: ClientFor, dialogue: Dialogue, alice: User, bob: User
+) -> None:
+    _act(dialogue, alice, "request", "Now?")
+    _act(dialogue, bob, "accept")
+    _act(dialogue, alice, "send", "I miss our walks.")
+    response = client_for(bob).post(
+        reverse("dialogue:act", args=[dialogue.pk]),
+        {"action": "mirror", "text": "If I got it, you said… Did I get it?", "msg_id": "m1"},
+    )
+    assert response.status_code == 400
+    assert "Add your own words after the starter." in response.content.decode()
+    assert Turn.objects.count() == 3
+    assert Dialogue.objects.get().step == "mirror"
+
+
 def test_the_printable_transcript_shows_every_turn_by_round_escaped(
     client_for: ClientFor, dialogue: Dialogue, alice: User, bob: User
 ) -> None:
@@ -192,6 +208,23 @@ def test_a_therapist_watches_only_with_both_consents_and_an_invitation_to_the_di
     assert 'id="turn-form"' not in page
     client_for(alice).post(reverse("dialogue:therapist", args=[dialogue.pk]), {"invite": "no"})
     assert client_for(carol).get(url).status_code == 404
+
+
+def test_a_finished_dialogue_no_longer_offers_to_invite_the_therapist(
+    client_for: ClientFor, couple: Couple, alice: User, carol_consented: User
+) -> None:
+    dialogue = dialogue_start(couple=couple, user=alice, topic="us", kind="container",
+                              stage_minutes=3)  # fmt: skip
+    room = reverse("dialogue:room", args=[dialogue.pk])
+    assert "Invite Carol to watch" in client_for(alice).get(room).content.decode()
+    _act(dialogue, alice, "stop")
+    assert "Invite Carol to watch" not in client_for(alice).get(room).content.decode()
+    response = client_for(alice).post(
+        reverse("dialogue:therapist", args=[dialogue.pk]), {"invite": "yes"}, follow=True
+    )
+    assert "This dialogue has ended." in response.content.decode()
+    dialogue.refresh_from_db()
+    assert dialogue.invited_therapist_id is None
 
 
 def test_every_look_a_therapist_takes_is_recorded_and_shown_to_the_partners(
