@@ -106,6 +106,9 @@ async def test_after_the_database_drops_every_connection_the_next_action_still_l
 async def test_many_actions_leak_no_database_connections(
     join: Join, dialogue: Dialogue, alice: User, bob: User
 ) -> None:
+    # Other processes (a live daphne of the browser tests) may hold connections to the test
+    # database too: count what this one adds.
+    before = await sync_to_async(_backends)()
     a = await join(alice)
     for seq in range(4):
         await a.act("timeout" if seq % 2 == 0 else "resume", "", last_seq=seq)
@@ -117,7 +120,7 @@ async def test_many_actions_leak_no_database_connections(
     assert await sync_to_async(_backends)() <= after_a_few
     if connection.vendor == "postgresql":
         # At most one per database thread, besides the test's own and Channels' own.
-        assert after_a_few <= live._threads() + 3
+        assert after_a_few - before <= live._threads() + 2
 
 
 # --- Many at once: exactly one wins ------------------------------------------------------------
