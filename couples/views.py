@@ -22,6 +22,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_encode
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
 from django_otp import login as otp_login
 
 from imago_site.http import refuse
@@ -366,6 +367,9 @@ def join_by_code(request: HttpRequest) -> HttpResponse:
             refuse(request, error, form=form, field="code")
         else:
             messages.success(request, "You're now paired. Welcome to Imago together.")
+            if request.htmx:
+                # The whole home page changes: htmx loads it as a page, not into the card.
+                return HttpResponseClientRedirect(reverse("couples:home"))
             return redirect("couples:home")
     template = "couples/home.html#join-form" if request.htmx else "couples/home.html"
     status = 200 if request.htmx else 400
