@@ -564,7 +564,9 @@ def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
         notifications.notification_read(user=request.user, pk=pk)
     except NotificationError as error:
         raise Http404(error.message) from None
-    return redirect("couples:notification_list")
+    if request.htmx:
+        return HttpResponse("")  # the dismissed notice is swapped out
+    return redirect(_safe_next(request) or "couples:notification_list")
 
 
 @login_required
