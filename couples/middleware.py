@@ -7,6 +7,7 @@ from urllib.parse import quote
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
 
 from .clients import client_device, client_network
 from .services import account_session_touch, mfa_enabled
@@ -46,9 +47,31 @@ class AccountSessionMiddleware:
         return response
 
 
+class PrivatePagesMiddleware:
+    """A page served to a signed-in person is never stored by the browser (`no-store`), so that
+    after a log-out or the quick exit, Back asks the server again (and finds the login page)
+    instead of showing private content from its cache or the back/forward cache."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and "Cache-Control" not in response:
+            add_never_cache_headers(response)
+        return response
+
+
 # Pages a signed-in person may open before their second factor: setting it up or entering it,
 # logging out, and the safety page.
-BEFORE_SECOND_FACTOR = {"couples:mfa", "couples:mfa_verify", "logout", "couples:safety"}
+BEFORE_SECOND_FACTOR = {
+    "couples:mfa",
+    "couples:mfa_verify",
+    "logout",
+    "couples:safety",
+    "couples:quick_exit",
+}
 MFA_SESSION_KEY = "_mfa_enabled"
 
 

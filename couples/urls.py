@@ -8,6 +8,7 @@ app_name = "couples"
 urlpatterns = [
     path("", views.home, name="home"),
     path("safety/", views.safety, name="safety"),
+    path("leave/", views.quick_exit, name="quick_exit"),
     path("accounts/signup/", views.signup, name="signup"),
     path(
         "accounts/signup/confirm/<str:uidb64>/<str:token>/",

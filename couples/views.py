@@ -8,6 +8,7 @@ import qrcode.image.svg
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth import logout as auth_logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import SetPasswordForm
@@ -22,6 +23,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_encode
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
 from django_otp import login as otp_login
 
 from imago_site.http import refuse
@@ -69,6 +71,22 @@ def logout(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         services.user_sockets_close(user=request.user, session_key=request.session.session_key)
     return auth_views.LogoutView.as_view()(request)
+
+
+# Where the quick exit leaves for: a page anyone could have open.
+QUICK_EXIT_URL = "https://www.google.com/search?q=weather+today"
+
+
+@require_GET
+def quick_exit(request: HttpRequest) -> HttpResponse:
+    """The quick exit ends the session at once, without asking, then leaves for a neutral page:
+    Back, or someone else picking up the device, finds the login page, not private pages.
+    A GET on purpose, so that the plain link works without JavaScript or a form; another site
+    could log a person out through it, which costs them nothing but a new log-in."""
+    if request.user.is_authenticated:
+        services.user_sockets_close(user=request.user, session_key=request.session.session_key)
+    auth_logout(request)
+    return redirect(QUICK_EXIT_URL)
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):
@@ -366,6 +384,9 @@ def join_by_code(request: HttpRequest) -> HttpResponse:
             refuse(request, error, form=form, field="code")
         else:
             messages.success(request, "You're now paired. Welcome to Imago together.")
+            if request.htmx:
+                # The whole home page changes: htmx loads it as a page, not into the card.
+                return HttpResponseClientRedirect(reverse("couples:home"))
             return redirect("couples:home")
     template = "couples/home.html#join-form" if request.htmx else "couples/home.html"
     status = 200 if request.htmx else 400
@@ -543,7 +564,9 @@ def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
         notifications.notification_read(user=request.user, pk=pk)
     except NotificationError as error:
         raise Http404(error.message) from None
-    return redirect("couples:notification_list")
+    if request.htmx:
+        return HttpResponse("")  # the dismissed notice is swapped out
+    return redirect(_safe_next(request) or "couples:notification_list")
 
 
 @login_required

@@ -22,15 +22,18 @@ from .models import Dialogue, DialogueQuerySet, Turn
 @dataclass(frozen=True)
 class StartAccess:
     """Whether `user` may start a dialogue, and in which couple; if not, whether pairing with a
-    partner would let them (a therapist never starts one, paired or not)."""
+    partner would let them (a therapist never starts one, paired or not); whether the practice
+    round against a scripted partner is for them (partners only)."""
 
     couple: Couple | None
     may_pair: bool
+    may_practise: bool
 
 
 def dialogue_start_access(user: User) -> StartAccess:
     couple = active_couple_for(user)
-    return StartAccess(couple=couple, may_pair=couple is None and not user.is_therapist)
+    partner = not user.is_therapist
+    return StartAccess(couple=couple, may_pair=couple is None and partner, may_practise=partner)
 
 
 def dialogues_visible(user: User, *, couple: Couple | None = None) -> DialogueQuerySet:

@@ -58,6 +58,7 @@ def _list_context(request: HttpRequest, start_form: DialogueStartForm) -> dict[s
     dialogues = dialogues_visible(request.user)
     return {
         "may_pair": start.may_pair,
+        "may_practise": start.may_practise,
         # The first time a couple comes to their dialogues, a walk-through and a practice round.
         "walkthrough": couple is not None
         and not request.session.get(WALKTHROUGH_SKIPPED)

@@ -64,6 +64,8 @@ def every_path(
     paths = set()
     for route, pattern in _patterns(get_resolver()):
         name = pattern.name or ""
+        if name == "quick_exit":
+            continue  # it ends the session the walk goes on with; tested on its own
         local = dict(values)
         if "dialogue" in pattern.lookup_str:
             local["pk"] = str(dialogue.pk)

@@ -4,8 +4,9 @@
   function leave() {
     var exit = document.getElementById("quick-exit");
     document.body.style.display = "none";
-    // replace(): the back button does not return to this page.
-    window.location.replace(exit ? exit.href : "https://www.google.com/");
+    // The link's own address logs out and then leaves for a neutral page; replace(): the back
+    // button does not return to this page.
+    window.location.replace(exit ? exit.href : "/leave/");
   }
   document.addEventListener("click", function (event) {
     var link = event.target.closest && event.target.closest("#quick-exit");

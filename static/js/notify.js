@@ -9,7 +9,10 @@
   var retry = 1000;
 
   function show(frame) {
-    if (live) live.innerHTML = frame.html;
+    if (live) {
+      live.innerHTML = frame.html;
+      if (window.htmx) window.htmx.process(live); // the notices' Dismiss buttons
+    }
     if (count) {
       count.textContent = frame.unread;
       count.hidden = !frame.unread;

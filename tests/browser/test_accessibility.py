@@ -47,6 +47,8 @@ PERSONAS = ("anonymous", "alice", "bob", "carol", "mallory", "ivy", "carol_pendi
 # (405) and downloads (not HTML) need no entry: the walk recognises them.
 NOT_PAGES = {
     "couples:notification_open": "marks a notification read and redirects to what it is about",
+    "couples:quick_exit": "logs out and leaves for a neutral page elsewhere; it would end the "
+    "walk's session",
     "dialogue:turns": "the room's htmx fragment of earlier turns; as a page it redirects to the "
     "transcript's page of them",
 }
@@ -175,6 +177,8 @@ def _paths(world: World) -> dict[str, list[str]]:
     paths: dict[str, list[str]] = {}
     for name, route in _patterns(get_resolver()):
         if route.startswith(tuple(p.strip("/") + "/" for p in SKIPPED_PREFIXES)):
+            continue
+        if name == "couples:quick_exit":
             continue
         if name in ("password_reset_confirm", "couples:signup_confirm"):
             # A valid link: the page that sets a password or confirms an account.
@@ -321,25 +325,60 @@ def test_the_server_error_page_passes_the_check_and_keeps_the_quick_exit(
     assert _audit(Axe(), page) == []
 
 
+def _neutral_page_stub(page: Page) -> list[str]:
+    """The quick exit's own request reaches the server (which logs out); the neutral page it
+    redirects to is a stub (no network here; Playwright routes no redirect's target). Returns
+    the places the server sent the browser to."""
+    sent_to: list[str] = []
+
+    def leave(route: object) -> None:
+        answer = route.fetch(max_redirects=0)
+        sent_to.append(answer.headers.get("location", ""))
+        route.fulfill(body="Weather today", content_type="text/html")
+
+    page.route("**/leave/", leave)
+    return sent_to
+
+
+def test_after_the_quick_exit_back_shows_no_private_page(
+    browser: Browser, live_daphne: str, alice: User, couple: Couple
+) -> None:
+    page = _context(browser, live_daphne, alice, "alice")
+    sent_to = _neutral_page_stub(page)
+    page.goto("/")
+    expect(page.get_by_text("You and Bob")).to_be_visible()
+    page.goto("/exercises/")
+    page.get_by_role("link", name="Quick exit").click()
+    page.wait_for_url("**/leave/")
+    assert sent_to == ["https://www.google.com/search?q=weather+today"]
+    page.go_back()
+    assert page.url.startswith(live_daphne)
+    expect(page.get_by_role("link", name="Log in").first).to_be_visible()
+    assert "You and Bob" not in page.content()
+    page.goto("/exercises/")
+    assert "/accounts/login/" in page.url
+
+
 def test_the_quick_exit_is_the_first_tab_stop_and_leaves_at_once(
     browser: Browser, live_daphne: str, alice: User
 ) -> None:
     page = _context(browser, live_daphne, alice, "alice")
-    page.route("https://www.google.com/**", lambda route: route.fulfill(body="Weather today"))
+    sent_to = _neutral_page_stub(page)
     page.goto("/exercises/")
     page.keyboard.press("Tab")
     focused = page.evaluate("[document.activeElement.id, document.activeElement.closest('aside')"
                             "?.getAttribute('aria-label')]")  # fmt: skip
     assert focused == ["quick-exit", "Quick exit"]
     page.keyboard.press("Enter")
-    page.wait_for_url("https://www.google.com/**")
+    page.wait_for_url("**/leave/")
     assert "Weather today" in page.content()
+    assert sent_to == ["https://www.google.com/search?q=weather+today"]
 
     page.goto("/safety/")
     page.goto("/exercises/")
     page.keyboard.press("Escape")
     page.keyboard.press("Escape")
-    page.wait_for_url("https://www.google.com/**")
+    page.wait_for_url("**/leave/")
     # The exit replaced the page in the history: going back skips it.
     page.go_back()
     assert page.url == f"{live_daphne}/safety/"

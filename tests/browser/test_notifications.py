@@ -8,7 +8,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from couples.models import Couple, User
+from couples.models import Couple, NotificationKind, User
+from couples.notifications import notification_create
 
 pytestmark = pytest.mark.browser
 
@@ -52,3 +53,29 @@ def test_in_the_room_each_partner_sees_the_other_join_and_leave(
     expect(a.locator("#presence-note")).to_have_text("Bob joined")
     b.goto("/")
     expect(a.locator("#presence-note")).to_have_text("Bob left")
+
+
+def test_on_a_phone_notices_take_one_line_each_fold_beyond_two_and_can_be_dismissed(
+    logged_in_page, couple: Couple, alice: User, bob: User
+) -> None:
+    notification_create(recipient=bob, kind=NotificationKind.APPRECIATION, actor=alice)
+    notification_create(recipient=bob, kind=NotificationKind.HOMEWORK, actor=alice)
+    b = logged_in_page(bob)
+    b.set_viewport_size({"width": 360, "height": 740})
+    b.reload()
+    notices = b.get_by_test_id("notice")
+    expect(notices).to_have_count(2)
+    for index in range(2):
+        assert notices.nth(index).bounding_box()["height"] < 60
+    notices.first.get_by_role("button", name=re.compile("^Dismiss")).click()
+    expect(notices).to_have_count(1)
+    b.reload()
+    expect(notices).to_have_count(1)
+
+    notification_create(recipient=bob, kind=NotificationKind.REQUEST_ANSWERED, actor=alice)
+    notification_create(recipient=bob, kind=NotificationKind.THERAPIST_NOTE, actor=alice)
+    b.reload()
+    summary = b.get_by_text("3 notifications")
+    expect(summary).to_be_visible()
+    expect(notices.first).to_be_hidden()
+    assert b.locator("#notify-live").bounding_box()["height"] < 60

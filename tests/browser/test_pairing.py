@@ -49,6 +49,9 @@ def test_two_new_users_sign_up_and_pair_through_the_invite_code(
     bob.get_by_label("Invitation code").fill(code.lower())
     bob.get_by_role("button", name="Join my partner").click()
     expect(bob.get_by_role("heading", name="You and Alice")).to_be_visible()
+    # The home page replaced the old one whole: one page, not one inside the join card.
+    expect(bob.locator("main")).to_have_count(1)
+    expect(bob.get_by_role("heading", name="Got a code from your partner?")).to_have_count(0)
 
     alice.reload()
     expect(alice.get_by_role("heading", name="You and Bob")).to_be_visible()

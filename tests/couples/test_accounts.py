@@ -1,17 +1,19 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import pytest
 from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
-from couples.models import User
+from couples.models import Couple, User
 from tests.conftest import PASSWORD, make_user
 
 pytestmark = pytest.mark.django_db
 
+ClientFor = Callable[[User], Client]
 NEW_PASSWORD = "a quiet evening walk 42"
 
 
@@ -129,7 +131,7 @@ def test_login_is_locked_after_repeated_failures_even_with_the_right_password(
     assert "Hello, Alice" not in client.get("/").content.decode()
 
 
-def test_password_change(client_for: object, alice: User) -> None:
+def test_password_change(client_for: ClientFor, alice: User) -> None:
     client = client_for(alice)
     response = client.post(
         reverse("password_change"),
@@ -178,3 +180,35 @@ def test_every_page_has_the_quick_exit_and_safety_link(client: Client) -> None:
     assert "Call your local emergency number" in body
     make_user("eve@example.com", "Eve")
     assert 'id="quick-exit"' in client.get(reverse("login")).content.decode()
+
+
+def test_the_quick_exit_logs_out_and_leaves_for_a_neutral_page(
+    client_for: ClientFor, alice: User, couple: Couple
+) -> None:
+    client = client_for(alice)
+    home = client.get("/")
+    assert "You and Bob" in home.content.decode()
+    assert 'href="/leave/"' in home.content.decode()
+    response = client.get(reverse("couples:quick_exit"))
+    assert response.status_code == 302
+    assert response.url == "https://www.google.com/search?q=weather+today"
+    after = client.get("/")
+    assert "You and Bob" not in after.content.decode()
+    assert client.get(reverse("couples:account")).url.startswith("/accounts/login/")
+
+
+def test_the_quick_exit_works_before_the_second_factor_and_for_nobody(client: Client) -> None:
+    tina = make_user("tina@example.com", "Tina", User.Role.THERAPIST, "Imago therapist")
+    client.force_login(tina)  # password given, second factor not yet
+    response = client.get(reverse("couples:quick_exit"))
+    assert response.url.startswith("https://www.google.com/")
+    assert "_auth_user_id" not in client.session
+    assert Client().get(reverse("couples:quick_exit")).url.startswith("https://www.google.com/")
+
+
+def test_private_pages_are_never_stored_by_the_browser(
+    client_for: ClientFor, alice: User, client: Client
+) -> None:
+    for path in ("/", reverse("couples:account"), reverse("exercises:home")):
+        assert "no-store" in client_for(alice).get(path)["Cache-Control"], path
+    assert "no-store" not in client.get(reverse("couples:safety")).get("Cache-Control", "")

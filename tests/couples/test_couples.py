@@ -261,3 +261,29 @@ def test_an_unknown_couple_id_shows_a_friendly_404(client_for: ClientFor, alice:
     response = client_for(alice).get("/couple/00000000-0000-0000-0000-000000000000/")
     assert response.status_code == 404
     assert "We couldn't find that page" in response.content.decode()
+
+
+def test_joining_by_code_through_htmx_loads_the_home_page_once(
+    client_for: ClientFor, alice: User, bob: User
+) -> None:
+    invitation = _invite(client_for(alice))
+    bob_client = client_for(bob)
+    response = bob_client.post(
+        reverse("couples:join_by_code"), {"code": invitation.code}, HTTP_HX_REQUEST="true"
+    )
+    assert response.status_code == 200
+    assert response["HX-Redirect"] == "/"
+    assert response.content == b""
+    page = bob_client.get("/").content.decode()
+    assert page.count('<main id="main"') == 1 and "You and Alice" in page
+
+
+def test_a_wrong_code_through_htmx_returns_only_the_join_card(
+    client_for: ClientFor, bob: User
+) -> None:
+    response = client_for(bob).post(
+        reverse("couples:join_by_code"), {"code": "ZZZZ-ZZZZ"}, HTTP_HX_REQUEST="true"
+    )
+    body = response.content.decode()
+    assert body.lstrip().startswith('<section class="card" id="join"')
+    assert "<main" not in body and "doesn&#x27;t match any invitation" in body

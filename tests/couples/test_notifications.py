@@ -10,6 +10,7 @@ from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.db import connections
 from django.test import Client
+from django.urls import reverse
 
 from couples.models import Couple, Notification, NotificationKind, NotificationSettings, User
 from couples.notifications import (
@@ -255,3 +256,44 @@ async def test_an_anonymous_socket_is_refused() -> None:
     ws = await _socket(None)
     connected, _ = await ws.connect()
     assert not connected
+
+
+def test_a_notice_is_dismissed_where_it_shows_and_the_page_comes_back(
+    client_for: Callable[[User], Client], alice: User, bob: User, couple: Couple
+) -> None:
+    notice = notification_create(recipient=bob, kind=NotificationKind.APPRECIATION, actor=alice)
+    client = client_for(bob)
+    page = client.get("/exercises/").content.decode()
+    assert "Alice wrote you an appreciation" in page and "Dismiss" in page
+    # Without JavaScript: a form, back to the page it was on.
+    response = client.post(
+        reverse("couples:notification_read", args=[notice.pk]), {"next": "/exercises/"}
+    )
+    assert response.status_code == 302 and response.url == "/exercises/"
+    notice.refresh_from_db()
+    assert notice.read_at is not None
+    assert "Alice wrote you an appreciation" not in client.get("/exercises/").content.decode()
+    # With htmx: the notice is swapped out for nothing.
+    other = notification_create(recipient=bob, kind=NotificationKind.HOMEWORK, actor=alice)
+    response = client.post(
+        reverse("couples:notification_read", args=[other.pk]), HTTP_HX_REQUEST="true"
+    )
+    assert response.status_code == 200 and response.content == b""
+    # Another person's notice is not theirs to dismiss.
+    mine = notification_create(recipient=alice, kind=NotificationKind.HOMEWORK, actor=bob)
+    assert client.post(reverse("couples:notification_read", args=[mine.pk])).status_code == 404
+    assert client.post(
+        reverse("couples:notification_read", args=[notice.pk]), {"next": "https://evil.example/"}
+    ).url == reverse("couples:notification_list")
+
+
+def test_more_than_two_notices_fold_into_one_line(
+    client_for: Callable[[User], Client], alice: User, bob: User, couple: Couple
+) -> None:
+    client = client_for(bob)
+    notification_create(recipient=bob, kind=NotificationKind.APPRECIATION, actor=alice)
+    notification_create(recipient=bob, kind=NotificationKind.REQUEST_ANSWERED, actor=alice)
+    assert "<summary>" not in client.get("/").content.decode()
+    notification_create(recipient=bob, kind=NotificationKind.HOMEWORK, actor=alice)
+    page = client.get("/").content.decode()
+    assert "<summary>3 notifications</summary>" in page

@@ -290,3 +290,15 @@ def test_a_therapist_lists_only_dialogues_shared_with_her_and_cannot_start_one(
     response = client_for(carol_invited).post(reverse("dialogue:start"), {"topic": "x"})
     assert response.status_code == 302
     assert Dialogue.objects.count() == 2
+
+
+def test_the_therapist_is_not_offered_the_partners_practice_round(
+    client_for: ClientFor, dialogue: Dialogue, alice: User, carol_invited: User
+) -> None:
+    room = reverse("dialogue:room", args=[dialogue.pk])
+    assert "practise alone" in client_for(alice).get(room).content.decode()
+    assert "practise alone" in client_for(alice).get(reverse("dialogue:list")).content.decode()
+    carol = client_for(carol_invited)
+    page = carol.get(room).content.decode()
+    assert dialogue.topic in page and "practise alone" not in page
+    assert "practise alone" not in carol.get(reverse("dialogue:list")).content.decode()

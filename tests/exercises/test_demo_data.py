@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
 from django.apps import apps
 from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from couples.access import active_couple_for
 from couples.models import User
@@ -115,3 +117,22 @@ def test_the_therapist_sees_only_what_both_shared_with_her(
     assert SESSION_NOTE in _page(client_for, carol, reverse("desk:notes", args=[couple.pk]))
     dialogues = _page(client_for, carol, reverse("desk:dialogues", args=[couple.pk]))
     assert "Our Sunday evenings" in dialogues
+
+
+def test_the_couple_was_formed_before_its_oldest_entry(
+    demo: dict[str, User], client_for: Callable[[User], Client]
+) -> None:
+    couple = active_couple_for(demo["Alice"])
+    oldest = Entry.objects.filter(couple=couple).order_by("created_at").first().created_at
+    assert couple.created_at < oldest
+    for membership in couple.memberships.all():
+        assert membership.joined_at <= couple.created_at
+    for name in ("Alice", "Bob"):
+        demo[name].refresh_from_db()
+        assert demo[name].date_joined < couple.created_at
+    since = f"Together on Imago since {timezone.localtime(couple.created_at):%-d %B %Y}"
+    assert since in client_for(demo["Alice"]).get("/").content.decode()
+
+    call_command("demo_data", stdout=io.StringIO())
+    couple.refresh_from_db()
+    assert couple.created_at == oldest - timedelta(days=1)

@@ -99,3 +99,14 @@ def test_overview_queries_do_not_grow_with_hundreds_of_entries(
     assert body.count("sent you a behavior change request") == 5
     assert "and 198 more requests" in body
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_the_exercise_cards_speak_to_partners_not_to_the_therapist(
+    client_for: ClientFor, alice: User, carol_consented: User
+) -> None:
+    assert "Tell your partner" in client_for(alice).get(reverse("exercises:home")).content.decode()
+    carol = client_for(carol_consented)
+    page = carol.get(reverse("exercises:home")).content.decode()
+    assert "Appreciation" in page and "Tell your partner" not in page
+    kind = carol.get(reverse("exercises:kind", args=["appreciation"]))
+    assert kind.status_code == 200 and "Tell your partner" not in kind.content.decode()

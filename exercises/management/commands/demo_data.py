@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from couples.access import active_couple_for
-from couples.models import Couple, TherapistLink, User
+from couples.models import Couple, Membership, TherapistLink, User
 from couples.services import (
     invitation_accept,
     invitation_create,
@@ -249,6 +249,7 @@ def _lived_in(couple: Couple, people: dict[str, User]) -> None:
         therapist_consent_give(link=link, partner=bob)
     if not Entry.objects.filter(couple=couple).exists():
         _entries(couple, people)
+    _dated_before_the_entries(couple, people)
     if not Dialogue.objects.filter(couple=couple).exists():
         _dialogue(couple, people)
     if not Homework.objects.filter(couple=couple).exists():
@@ -267,6 +268,27 @@ def _lived_in(couple: Couple, people: dict[str, User]) -> None:
             text="Well done on your first full dialogue. Keep Sunday evenings for each other "
             "this week.",
         )
+
+
+def _dated_before_the_entries(couple: Couple, people: dict[str, User]) -> None:
+    """The entries are dated over the past weeks: the couple was formed (and its partners
+    joined Imago) before the oldest of them, not this minute. Only moves dates back, so a
+    second run changes nothing."""
+    oldest = (
+        Entry.objects.filter(couple=couple)
+        .order_by("created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    if oldest is None:
+        return
+    paired = oldest - timedelta(days=1)
+    joined = paired - timedelta(days=1)
+    Couple.objects.filter(pk=couple.pk, created_at__gt=paired).update(created_at=paired)
+    Membership.objects.filter(couple=couple, joined_at__gt=paired).update(joined_at=paired)
+    User.objects.filter(
+        pk__in=[people["Alice"].pk, people["Bob"].pk], date_joined__gt=joined
+    ).update(date_joined=joined)
 
 
 def _entries(couple: Couple, people: dict[str, User]) -> None:
