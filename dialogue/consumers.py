@@ -35,7 +35,7 @@ from .fragments import (
     render_window,
     viewer_role,
 )
-from .live import LAYER_DOWN, LAYER_TIMEOUT, LiveConsumer, db_read, db_run, watch
+from .live import DOWN, LAYER_DOWN, LAYER_TIMEOUT, SENT, SLOW, LiveConsumer, db_read, db_run, watch
 from .services import TURNS_PAGE, coaching_submit, dialogue_state, dialogue_wait, turn_submit
 
 MAX_FRAME_CHARS = 32_000  # a 4,000-character text in JSON, with room for escapes
@@ -254,12 +254,14 @@ class DialogueConsumer(LiveConsumer):
             # The original result, to this client only: the partners saw it the first time.
             await self._send_turn(result.turn, result.dialogue, in_reply_to=msg_id, replay=True)
             return
-        if not await self._broadcast(events):
-            # Saved, but the room could not be told (the channel layer is down): the author
-            # hears first that it was saved; then every socket pauses, and catches up when live
-            # updates are back.
+        sent = await self._broadcast(events)
+        if sent != SENT:
+            # Saved, but the room could not be told: the author hears first that it was saved.
+            # If the channel layer is down, every socket then pauses and catches up when live
+            # updates are back; if it was only slow, the partners catch up at the next turn.
             await self._send_turn(result.turn, result.dialogue, in_reply_to=msg_id)
-            await watch.down("send")
+            if sent == DOWN:
+                await watch.down("send")
 
     async def _coach(self, message: dict[str, Any], msg_id: str) -> None:
         """The watching therapist's prompt, time-out for both, or step timer."""
@@ -289,9 +291,11 @@ class DialogueConsumer(LiveConsumer):
         if result.replayed:
             await self._send_coaching(result.item, result.dialogue, in_reply_to=msg_id, replay=True)
             return
-        if not await self._broadcast(events):
+        sent = await self._broadcast(events)
+        if sent != SENT:
             await self._send_coaching(result.item, result.dialogue, in_reply_to=msg_id)
-            await watch.down("send")
+            if sent == DOWN:
+                await watch.down("send")
 
     async def _tell_if_alone(self) -> None:
         """A partner who enters the room and finds the other absent: once the others present had
@@ -310,14 +314,18 @@ class DialogueConsumer(LiveConsumer):
             return
         await self._broadcast(events)
 
-    async def _broadcast(self, events: list[Event]) -> bool:
-        """Send what a service committed, from the event loop. False if the layer is down."""
+    async def _broadcast(self, events: list[Event]) -> str:
+        """Send what a service committed, from the event loop: SENT, SLOW (a send took longer
+        than LAYER_TIMEOUT: a busy process is slow too, so that alone does not pause anyone)
+        or DOWN (the channel layer refused)."""
         try:
             for group, event in events:
                 await asyncio.wait_for(self.channel_layer.group_send(group, event), LAYER_TIMEOUT)
+        except TimeoutError:
+            return SLOW
         except Exception:
-            return False
-        return True
+            return DOWN
+        return SENT
 
     async def _typing(self) -> None:
         """Never stored, never a database call, and coalesced: the first hint is relayed at

@@ -51,6 +51,9 @@ LAYER_DOWN = 4503  # the close code of a socket whose live updates paused (docs/
 # refuses at once; this bounds one that hangs, far above any wait a busy process sees.
 LAYER_TIMEOUT = 10.0
 PROBE_EVERY = 1.0  # seconds between two probes of the layer while sockets are open
+SLOW_PROBES = 3  # probes in a row that take LAYER_TIMEOUT before a hanging layer counts as down
+# What sending a service's events came to (the consumer's `_broadcast`).
+SENT, SLOW, DOWN = "sent", "slow", "down"
 
 
 # --- Database threads -----------------------------------------------------------------------
@@ -164,16 +167,24 @@ class LayerWatch:
                 await consumer.layer_down()
 
     async def call(self, awaitable: Any, why: str) -> bool:
-        """Await a channel-layer call within LAYER_TIMEOUT: False (and the layer down) if not."""
+        """Await a channel-layer call within LAYER_TIMEOUT: False if it failed. A refusal puts
+        the layer down; a call that only took too long does not (an overloaded process is slow
+        too, and pausing every socket then would bring them all back at once): the caller
+        handles its own failure, and the probe decides whether the layer hangs."""
         try:
             await asyncio.wait_for(awaitable, LAYER_TIMEOUT)
             return True
+        except TimeoutError:
+            logger.warning("Channel layer slow (%s)", why)
+            return False
         except Exception:
             await self.down(why)
             return False
 
     async def _probe(self, layer: Any) -> None:
-        """Once a second while sockets are open, or until the layer is back: one publish."""
+        """Once a second while sockets are open, or until the layer is back: one publish. A
+        refused probe puts the layer down at once; a slow one only after SLOW_PROBES in a row."""
+        slow = 0
         try:
             while self.sockets or not self.up:
                 await asyncio.sleep(PROBE_EVERY)
@@ -181,9 +192,15 @@ class LayerWatch:
                     await asyncio.wait_for(
                         layer.group_send("imago-probe", {"type": "probe"}), LAYER_TIMEOUT
                     )
+                except TimeoutError:
+                    slow += 1
+                    if slow >= SLOW_PROBES:
+                        await self.down("probe hangs")
+                    continue
                 except Exception:
                     await self.down("probe failed")
                     continue
+                slow = 0
                 if not self.up:
                     self.up = True
                     logger.warning("Channel layer back: live sockets may connect again")
@@ -212,6 +229,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
                 self.channel_name = await asyncio.wait_for(
                     self.channel_layer.new_channel(), LAYER_TIMEOUT
                 )
+            except TimeoutError:
+                logger.warning("Channel layer slow (new channel)")  # this socket pauses alone
             except Exception:
                 await watch.down("new channel failed")
             else:
