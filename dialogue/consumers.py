@@ -35,7 +35,18 @@ from .fragments import (
     render_window,
     viewer_role,
 )
-from .live import DOWN, LAYER_DOWN, LAYER_TIMEOUT, SENT, SLOW, LiveConsumer, db_read, db_run, watch
+from .live import (
+    DOWN,
+    LAYER_DOWN,
+    LAYER_TIMEOUT,
+    SENT,
+    SLOW,
+    SLOW_ERRORS,
+    LiveConsumer,
+    db_read,
+    db_run,
+    watch,
+)
 from .services import TURNS_PAGE, coaching_submit, dialogue_state, dialogue_wait, turn_submit
 
 MAX_FRAME_CHARS = 32_000  # a 4,000-character text in JSON, with room for escapes
@@ -321,7 +332,7 @@ class DialogueConsumer(LiveConsumer):
         try:
             for group, event in events:
                 await asyncio.wait_for(self.channel_layer.group_send(group, event), LAYER_TIMEOUT)
-        except TimeoutError:
+        except SLOW_ERRORS:
             return SLOW
         except Exception:
             return DOWN

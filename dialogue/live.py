@@ -40,6 +40,7 @@ from django.db import (
     close_old_connections,
     connections,
 )
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from imago_site.events import Event, events_collected
 
@@ -54,6 +55,8 @@ PROBE_EVERY = 1.0  # seconds between two probes of the layer while sockets are o
 SLOW_PROBES = 3  # probes in a row that take LAYER_TIMEOUT before a hanging layer counts as down
 # What sending a service's events came to (the consumer's `_broadcast`).
 SENT, SLOW, DOWN = "sent", "slow", "down"
+# A call that took too long, by our clock or by the Redis client's: slow, not refused.
+SLOW_ERRORS = (TimeoutError, RedisTimeoutError)
 
 
 # --- Database threads -----------------------------------------------------------------------
@@ -174,7 +177,7 @@ class LayerWatch:
         try:
             await asyncio.wait_for(awaitable, LAYER_TIMEOUT)
             return True
-        except TimeoutError:
+        except SLOW_ERRORS:
             logger.warning("Channel layer slow (%s)", why)
             return False
         except Exception:
@@ -192,7 +195,7 @@ class LayerWatch:
                     await asyncio.wait_for(
                         layer.group_send("imago-probe", {"type": "probe"}), LAYER_TIMEOUT
                     )
-                except TimeoutError:
+                except SLOW_ERRORS:
                     slow += 1
                     if slow >= SLOW_PROBES:
                         await self.down("probe hangs")
@@ -229,7 +232,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
                 self.channel_name = await asyncio.wait_for(
                     self.channel_layer.new_channel(), LAYER_TIMEOUT
                 )
-            except TimeoutError:
+            except SLOW_ERRORS:
                 logger.warning("Channel layer slow (new channel)")  # this socket pauses alone
             except Exception:
                 await watch.down("new channel failed")

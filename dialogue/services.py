@@ -620,8 +620,6 @@ def dialogue_invite_therapist(*, dialogue_id: object, user: User, invite: bool) 
         couple = dialogue.couple
         if not is_active_member(couple=couple, user=user):
             raise DialogueError("read_only", "Only a partner in an active couple can do that.")
-        if invite and dialogue.is_ended:
-            raise DialogueError("ended", "This dialogue has ended.")
         therapist = dialogue_therapist(dialogue=dialogue) if invite else None
         if invite and therapist is None:
             raise DialogueError(

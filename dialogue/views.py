@@ -116,10 +116,10 @@ def _render_room(
     context = room_context(state, role, request.user.pk, draft=draft, error=error)
     if role != flow.Role.OBSERVER and dialogue.couple.is_active:
         therapist = dialogue_therapist(dialogue=dialogue)
-        invited = therapist is not None and dialogue.invited_therapist_id == therapist.pk
-        # An ended dialogue can still be unshared, but is no longer offered for watching.
-        if invited or not dialogue.is_ended:
-            context["therapist"], context["therapist_invited"] = therapist, invited
+        context["therapist"] = therapist
+        context["therapist_invited"] = (
+            therapist is not None and dialogue.invited_therapist_id == therapist.pk
+        )
     return render(request, "dialogue/room.html", context, status=status)
 
 

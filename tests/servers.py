@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import redis
 
@@ -51,10 +52,15 @@ class Daphne:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port),
              "imago_site.asgi:application"],
-            cwd=ROOT, env={**_test_database_env(), **self.env}, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            cwd=ROOT, env={**_test_database_env(), **self.env}, stdout=self._log(),
+            stderr=subprocess.STDOUT,
         )  # fmt: skip
         _wait_for_port(self.port, self.proc, "daphne")
+
+    def _log(self) -> Any:
+        """The server's output, kept for a failing test: .pytest_cache/daphne-<port>.log."""
+        (ROOT / ".pytest_cache").mkdir(exist_ok=True)
+        return open(ROOT / ".pytest_cache" / f"daphne-{self.port}.log", "ab")  # noqa: SIM115
 
     def kill(self) -> None:
         assert self.proc is not None

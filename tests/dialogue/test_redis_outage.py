@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 import time
 import uuid
 from typing import Any
@@ -17,7 +18,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from couples.models import User
-from dialogue.live import LAYER_DOWN
+from dialogue.live import LAYER_DOWN, LAYER_TIMEOUT
 from dialogue.models import Dialogue, Turn
 from tests.servers import RedisServer, daphne_on
 
@@ -143,4 +144,47 @@ def test_open_sockets_pause_through_a_redis_outage_and_catch_up_with_nothing_los
             redis.stop()
     assert list(Turn.objects.filter(dialogue=dialogue).values_list("seq", "action")) == [
         (1, "request"), (2, "accept"), (3, "send"), (4, "mirror"),
+    ]  # fmt: skip
+
+
+async def _hang(base: str, redis: RedisServer, dialogue: Dialogue, cookies: list[str]) -> None:
+    a, b = Tab(base, dialogue, cookies[0]), Tab(base, dialogue, cookies[1])
+    await a.open()
+    await b.open()
+    assert redis.process is not None
+    redis.process.send_signal(signal.SIGSTOP)  # hangs: accepts nothing, refuses nothing
+    try:
+        asked = await a.act("request", "Is now a good time?")
+        # The send to the room times out (LAYER_TIMEOUT): Alice still hears her turn was saved,
+        # on a socket that stays open.
+        reply = await a.frame("turn", timeout=LAYER_TIMEOUT + 10)
+        assert (reply.get("in_reply_to"), reply["turn"]["seq"]) == (asked, 1)
+    finally:
+        redis.process.send_signal(signal.SIGCONT)
+    # Neither socket was paused: a slow layer is not a layer that is down. Bob missed the live
+    # turn; the next one tells him of the gap and his resync brings it.
+    await b.ws.send(json.dumps({"type": "sync", "msg_id": "s1", "since": 0}))
+    state = await b.frame("state")
+    assert [turn["seq"] for turn in state["turns"]] == [1]
+    await b.act("accept", "Yes, I'm ready to hear you.", msg_id="b1")
+    assert (await a.frame("turn"))["turn"]["seq"] == 2
+    await a.ws.close()
+    await b.ws.close()
+
+
+def test_a_redis_that_only_hangs_a_while_pauses_no_socket_and_loses_nothing(
+    dialogue: Dialogue, alice: User, bob: User
+) -> None:
+    redis = RedisServer()
+    redis.start()
+    cookies = [session_cookie(alice), session_cookie(bob)]
+    try:
+        with daphne_on(redis.url) as base:
+            asyncio.run(_hang(base, redis, dialogue, cookies))
+    finally:
+        if redis.process is not None and redis.process.poll() is None:
+            redis.process.send_signal(signal.SIGCONT)
+            redis.stop()
+    assert list(Turn.objects.filter(dialogue=dialogue).values_list("seq", "action")) == [
+        (1, "request"), (2, "accept"),
     ]  # fmt: skip

@@ -210,7 +210,7 @@ def test_a_therapist_watches_only_with_both_consents_and_an_invitation_to_the_di
     assert client_for(carol).get(url).status_code == 404
 
 
-def test_a_finished_dialogue_no_longer_offers_to_invite_the_therapist(
+def test_a_finished_dialogue_offers_its_transcript_to_the_therapist_not_a_live_watch(
     client_for: ClientFor, couple: Couple, alice: User, carol_consented: User
 ) -> None:
     dialogue = dialogue_start(couple=couple, user=alice, topic="us", kind="container",
@@ -218,13 +218,14 @@ def test_a_finished_dialogue_no_longer_offers_to_invite_the_therapist(
     room = reverse("dialogue:room", args=[dialogue.pk])
     assert "Invite Carol to watch" in client_for(alice).get(room).content.decode()
     _act(dialogue, alice, "stop")
-    assert "Invite Carol to watch" not in client_for(alice).get(room).content.decode()
-    response = client_for(alice).post(
-        reverse("dialogue:therapist", args=[dialogue.pk]), {"invite": "yes"}, follow=True
-    )
-    assert "This dialogue has ended." in response.content.decode()
+    page = client_for(alice).get(room).content.decode()
+    assert "Invite Carol to watch" not in page
+    assert "Share the transcript with Carol" in page
+    client_for(alice).post(reverse("dialogue:therapist", args=[dialogue.pk]), {"invite": "yes"})
     dialogue.refresh_from_db()
-    assert dialogue.invited_therapist_id is None
+    assert dialogue.invited_therapist_id == carol_consented.pk
+    page = client_for(alice).get(room).content.decode()
+    assert "Carol can read its transcript" in page and "watch this dialogue live" not in page
 
 
 def test_every_look_a_therapist_takes_is_recorded_and_shown_to_the_partners(
