@@ -11,6 +11,7 @@ import json
 import signal
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -81,6 +82,23 @@ async def _reopen_when_back(tab: Tab, within: float = 30) -> dict[str, Any]:
         delay = min(2.0, delay * 2)
 
 
+Scenario = Callable[[str, RedisServer, Dialogue, list[str]], Awaitable[None]]
+
+
+def _against_own_redis(scenario: Scenario, dialogue: Dialogue, people: list[User]) -> None:
+    """Run `scenario` against a daphne of its own on a Redis of its own, which it may stop."""
+    redis = RedisServer()
+    redis.start()
+    cookies = [session_cookie(person) for person in people]
+    try:
+        with daphne_on(redis.url) as base:
+            asyncio.run(scenario(base, redis, dialogue, cookies))
+    finally:
+        if redis.process is not None and redis.process.poll() is None:
+            redis.process.send_signal(signal.SIGCONT)  # if it was left hanging
+            redis.stop()
+
+
 async def _outage(base: str, redis: RedisServer, dialogue: Dialogue, cookies: list[str]) -> None:
     a, b = Tab(base, dialogue, cookies[0]), Tab(base, dialogue, cookies[1])
     await a.open()
@@ -133,15 +151,7 @@ async def _outage(base: str, redis: RedisServer, dialogue: Dialogue, cookies: li
 def test_open_sockets_pause_through_a_redis_outage_and_catch_up_with_nothing_lost(
     dialogue: Dialogue, alice: User, bob: User
 ) -> None:
-    redis = RedisServer()
-    redis.start()
-    cookies = [session_cookie(alice), session_cookie(bob)]
-    try:
-        with daphne_on(redis.url) as base:
-            asyncio.run(_outage(base, redis, dialogue, cookies))
-    finally:
-        if redis.process is not None and redis.process.poll() is None:
-            redis.stop()
+    _against_own_redis(_outage, dialogue, [alice, bob])
     assert list(Turn.objects.filter(dialogue=dialogue).values_list("seq", "action")) == [
         (1, "request"), (2, "accept"), (3, "send"), (4, "mirror"),
     ]  # fmt: skip
@@ -167,7 +177,12 @@ async def _hang(base: str, redis: RedisServer, dialogue: Dialogue, cookies: list
     state = await b.frame("state")
     assert [turn["seq"] for turn in state["turns"]] == [1]
     await b.act("accept", "Yes, I'm ready to hear you.", msg_id="b1")
-    assert (await a.frame("turn"))["turn"]["seq"] == 2
+    # The send that timed out may still be delivered once Redis continues: a turn the page
+    # already has, which it ignores by its number.
+    frame = await a.frame("turn")
+    if frame["turn"]["seq"] == 1:
+        frame = await a.frame("turn")
+    assert frame["turn"]["seq"] == 2
     await a.ws.close()
     await b.ws.close()
 
@@ -175,16 +190,7 @@ async def _hang(base: str, redis: RedisServer, dialogue: Dialogue, cookies: list
 def test_a_redis_that_only_hangs_a_while_pauses_no_socket_and_loses_nothing(
     dialogue: Dialogue, alice: User, bob: User
 ) -> None:
-    redis = RedisServer()
-    redis.start()
-    cookies = [session_cookie(alice), session_cookie(bob)]
-    try:
-        with daphne_on(redis.url) as base:
-            asyncio.run(_hang(base, redis, dialogue, cookies))
-    finally:
-        if redis.process is not None and redis.process.poll() is None:
-            redis.process.send_signal(signal.SIGCONT)
-            redis.stop()
+    _against_own_redis(_hang, dialogue, [alice, bob])
     assert list(Turn.objects.filter(dialogue=dialogue).values_list("seq", "action")) == [
         (1, "request"), (2, "accept"),
     ]  # fmt: skip
