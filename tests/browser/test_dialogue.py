@@ -14,22 +14,11 @@ from playwright.sync_api import Page, expect
 from couples.models import Couple, User
 from dialogue.models import Dialogue, Turn
 from dialogue.services import dialogue_start, turn_submit
+from tests.browser.room import act
 
 pytestmark = pytest.mark.browser
 
 T = TypeVar("T")
-
-
-def _act(page: Page, button: str, text: str | None = None) -> None:
-    """Take this partner's move: pick it if there are several, write, and press the button that
-    names it."""
-    expect(page.get_by_role("heading", name=re.compile("^Your move"))).to_be_visible()
-    radio = page.get_by_role("radio", name=button, exact=True)
-    if radio.count():
-        radio.check()
-    if text is not None:
-        page.get_by_label(re.compile("^Your words")).fill(text)
-    page.get_by_role("button", name=button, exact=True).click()
 
 
 def _sees(page: Page, text: str) -> None:
@@ -58,16 +47,16 @@ def test_partners_hold_a_whole_round_live_and_a_reload_loses_nothing(
     expect(b.get_by_test_id("guidance")).to_have_text("Your partner is asking for a time to talk.")
     expect(a.locator("#presence")).to_have_text("Bob here now")
 
-    _act(a, "Ask to talk now")  # the starter as it is
+    act(a, "Ask to talk now")  # the starter as it is
     _sees(b, "Is now a good time?")
     expect(b.locator("#announcer")).to_contain_text("Alice asked to talk")
-    _act(b, "Yes, now is good")
+    act(b, "Yes, now is good")
     _sees(a, "Yes, I'm ready to hear you.")
-    _act(a, "Send my message", "When the dishes pile up, I feel alone.")
+    act(a, "Send my message", "When the dishes pile up, I feel alone.")
     _sees(b, "When the dishes pile up, I feel alone.")
-    _act(b, "Send my mirror", "If I got it, you feel annoyed. Did I get it?")
+    act(b, "Send my mirror", "If I got it, you feel annoyed. Did I get it?")
     _sees(a, "you feel annoyed")
-    _act(a, "Not quite — send my correction", "Almost — the part I want you to hear is alone.")
+    act(a, "Not quite — send my correction", "Almost — the part I want you to hear is alone.")
     _sees(b, "the part I want you to hear is alone")
 
     # Bob starts typing his mirror, and his page reloads: his words and every turn survive.
@@ -79,18 +68,18 @@ def test_partners_hold_a_whole_round_live_and_a_reload_loses_nothing(
     expect(b.get_by_label(re.compile("^Your words"))).to_have_value(
         "You feel alone when the dishes"
     )
-    _act(b, "Send my mirror", "You feel alone when the dishes pile up. Did I get it?")
+    act(b, "Send my mirror", "You feel alone when the dishes pile up. Did I get it?")
     _sees(a, "You feel alone when the dishes pile up.")
 
-    _act(a, "Yes, that’s it")
-    _act(b, "Ask “Is there more?”")
-    _act(a, "That’s all")
-    _act(b, "Send my summary", "You feel alone with the dishes. Did I get all of that?")
-    _act(a, "Yes, that’s all of it")
-    _act(b, "I validate", "You make sense to me, because you grew up doing chores alone.")
-    _act(a, "I feel understood", "Thank you.")
-    _act(b, "Send my empathy", "I imagine you might be feeling lonely. Is that how you feel?")
-    _act(a, "Yes, that’s how I feel")
+    act(a, "Yes, that’s it")
+    act(b, "Ask “Is there more?”")
+    act(a, "That’s all")
+    act(b, "Send my summary", "You feel alone with the dishes. Did I get all of that?")
+    act(a, "Yes, that’s all of it")
+    act(b, "I validate", "You make sense to me, because you grew up doing chores alone.")
+    act(a, "I feel understood", "Thank you.")
+    act(b, "Send my empathy", "I imagine you might be feeling lonely. Is that how you feel?")
+    act(a, "Yes, that’s how I feel")
     expect(a.locator("#progress [aria-current=step]")).to_have_text("Close")
     _sees(b, "confirmed")
 
@@ -99,7 +88,7 @@ def test_partners_hold_a_whole_round_live_and_a_reload_loses_nothing(
     expect(b.get_by_label(re.compile("^Your words"))).to_have_value(
         "Thank you for telling me this. May I answer now?"
     )
-    _act(b, "Swap roles now: I answer")
+    act(b, "Swap roles now: I answer")
     expect(b.locator(".you-are")).to_contain_text("You are the sender")
     expect(a.locator(".you-are")).to_contain_text("You are the receiver")
     expect(a.locator("#transcript li.turn")).to_have_count(16)

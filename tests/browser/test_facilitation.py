@@ -10,6 +10,7 @@ from playwright.sync_api import Page, expect
 
 from couples.models import Couple, User
 from dialogue.models import Coaching, Dialogue
+from tests.browser.room import act
 
 pytestmark = pytest.mark.browser
 
@@ -17,18 +18,6 @@ pytestmark = pytest.mark.browser
 def _live(page: Page, url: str) -> None:
     page.goto(url)
     expect(page.locator("#connection")).to_have_text("Live")
-
-
-def _act(page: Page, button: str, text: str | None = None) -> None:
-    """Take this partner's move: pick it if there are several, write, and press the button that
-    names it."""
-    expect(page.get_by_role("heading", name=re.compile("^Your move"))).to_be_visible()
-    radio = page.get_by_role("radio", name=button, exact=True)
-    if radio.count():
-        radio.check()
-    if text is not None:
-        page.get_by_label(re.compile("^Your words")).fill(text)
-    page.get_by_role("button", name=button, exact=True).click()
 
 
 def test_the_therapist_coaches_pauses_both_partners_and_the_dialogue_goes_on_at_the_same_step(
@@ -50,8 +39,8 @@ def test_the_therapist_coaches_pauses_both_partners_and_the_dialogue_goes_on_at_
     expect(c.get_by_test_id("guidance")).to_have_text("Alice is asking Bob for a time to talk.")
     expect(c.locator("#transcript-heading")).to_have_text("What they’ve said so far")
 
-    _act(a, "Ask to talk now")
-    _act(b, "Yes, now is good")
+    act(a, "Ask to talk now")
+    act(b, "Yes, now is good")
     expect(c.get_by_test_id("guidance")).to_have_text("Alice is sending; Bob is listening.")
 
     # A coaching prompt: both partners see it inline at once; the flow does not move.
@@ -80,7 +69,7 @@ def test_the_therapist_coaches_pauses_both_partners_and_the_dialogue_goes_on_at_
     c.get_by_role("button", name="Lift the time-out").click()
     expect(b.locator("#transcript")).to_contain_text("Carol lifted the time-out")
     expect(a.get_by_label(re.compile("^Your words"))).to_have_value("When ___ happens, I feel…")
-    _act(a, "Send my message", "When the dishes pile up, I feel alone.")
+    act(a, "Send my message", "When the dishes pile up, I feel alone.")
     expect(b.locator("#transcript")).to_contain_text("When the dishes pile up, I feel alone.")
     expect(c.get_by_test_id("guidance")).to_have_text("Bob is mirroring what Alice said.")
 

@@ -10,6 +10,7 @@ from playwright.sync_api import Page, expect
 
 from couples.models import Couple, User
 from dialogue.models import Dialogue
+from tests.browser.room import act
 
 pytestmark = pytest.mark.browser
 
@@ -47,16 +48,6 @@ def _join(page: Page, other: Page) -> None:
     expect(page.locator("#connection")).to_have_text("Live")
 
 
-def _act(page: Page, button: str, text: str | None = None) -> None:
-    expect(page.get_by_role("heading", name=re.compile("^Your move"))).to_be_visible()
-    radio = page.get_by_role("radio", name=button, exact=True)
-    if radio.count():
-        radio.check()
-    if text is not None:
-        page.get_by_label(re.compile("^Your words")).fill(text)
-    page.get_by_role("button", name=button, exact=True).click()
-
-
 def _box(page: Page) -> object:
     return page.get_by_label(re.compile("^Your words"))
 
@@ -72,11 +63,11 @@ def test_partners_walk_the_container_flooding_reversal_and_parent_child_dialogue
     expect(b.get_by_test_id("stage-time")).to_contain_text("Agreed: 5 minutes per stage")
     # By appointment only: a time is proposed, there is no "Ask to talk now".
     expect(a.get_by_role("button", name="Ask to talk now")).to_have_count(0)
-    _act(a, "Propose a time", "I'd like to talk about the budget. Could we talk at nine?")
-    _act(b, "Yes, now is good")
+    act(a, "Propose a time", "I'd like to talk about the budget. Could we talk at nine?")
+    act(b, "Yes, now is good")
     expect(_box(a)).to_have_value("What I'm concerned about is…")
-    _act(a, "Send my frustration", "What I'm concerned about is the card bill.")
-    _act(b, "Send my mirror", "If I got it, you are angry that the card bill came. Did I get it?")
+    act(a, "Send my frustration", "What I'm concerned about is the card bill.")
+    act(b, "Send my mirror", "If I got it, you are angry that the card bill came. Did I get it?")
     expect(a.get_by_role("radio", name="Yes — go on to the hurt beneath")).to_be_visible()
     b.get_by_role("button", name="Stop the container now").click()
     expect(a.get_by_role("heading", name="This dialogue has ended")).to_be_visible()
@@ -85,43 +76,43 @@ def test_partners_walk_the_container_flooding_reversal_and_parent_child_dialogue
     # Positive flooding: the list prepared beforehand fills the box, one item after another.
     _start(a, "Positive flooding", "us", **{"For positive flooding": "Your laugh\nYour patience"})
     _join(b, a)
-    _act(a, "Ask to talk now")
-    _act(b, "Yes, now is good")
+    act(a, "Ask to talk now")
+    act(b, "Yes, now is good")
     expect(b.get_by_test_id("guidance")).to_contain_text("Only listen")
     expect(_box(a)).to_have_value("Your laugh")
-    _act(a, "Name this")
+    act(a, "Name this")
     expect(b.locator("#transcript")).to_contain_text("Your laugh")
     a.get_by_role("button", name="Your patience").click()
-    _act(a, "Name this")
-    _act(a, "That’s my list")
-    _act(b, "Thank my partner", "Thank you. What touched me most was my patience.")
-    _act(a, "End the dialogue")
+    act(a, "Name this")
+    act(a, "That’s my list")
+    act(b, "Thank my partner", "Thank you. What touched me most was my patience.")
+    act(a, "End the dialogue")
     expect(b.get_by_role("heading", name="This dialogue has ended")).to_be_visible()
 
     # Role reversal: Alice speaks Bob's view; he corrects it; she mirrors; he confirms.
     _start(a, "Role reversal", "holidays")
     _join(b, a)
-    _act(a, "Ask to talk now")
-    _act(b, "Yes, now is good")
-    _act(a, "Send their view", "As you, I feel tired when we travel at Christmas.")
-    _act(b, "Not quite — correct my view", "Not quite — my view is that I miss my sister.")
-    _act(a, "Send my mirror", "So, as you: I miss my sister. Did I get it now?")
-    _act(b, "Yes, that’s my view")
+    act(a, "Ask to talk now")
+    act(b, "Yes, now is good")
+    act(a, "Send their view", "As you, I feel tired when we travel at Christmas.")
+    act(b, "Not quite — correct my view", "Not quite — my view is that I miss my sister.")
+    act(a, "Send my mirror", "So, as you: I miss my sister. Did I get it now?")
+    act(b, "Yes, that’s my view")
     expect(b.get_by_role("button", name="Swap now: I speak their view")).to_be_visible()
 
     # The parent–child dialogue: Bob asks as Alice's parent; she answers as the child.
     _start(a, "Parent–child", "my father")
     _join(b, a)
     expect(b.get_by_test_id("variant")).to_contain_text("Your imago workup")
-    _act(a, "Ask to talk now")
-    _act(b, "Yes, now is good")
+    act(a, "Ask to talk now")
+    act(b, "Yes, now is good")
     expect(_box(b)).to_have_value("I am your mother. What was it like for you to live with me?")
     b.get_by_role(
         "button", name="I am your father. What was it like for you to live with me?"
     ).click()
-    _act(b, "Ask as the parent")
+    act(b, "Ask as the parent")
     expect(a.locator("#transcript")).to_contain_text("Bob asked as the parent")
-    _act(a, "Send my message", "Living with you was lonely.")
+    act(a, "Send my message", "Living with you was lonely.")
     expect(b.get_by_test_id("guidance")).to_contain_text("Still as the parent")
 
     assert [d.kind for d in Dialogue.objects.order_by("created_at")] == [
