@@ -244,19 +244,11 @@ async def _connect(url: str, session: str | None) -> Any:
     )
 
 
-async def _couple_loop(
-    couple: Couple,
-    parties: tuple[Party, Party],
-    target: str,
-    pace: str,
-    stop_at: float,
-    tally: Tally,
-    sent: dict[int, tuple[Party, float]],
-) -> None:
-    """A couple's moves until `stop_at`; a socket the server closes mid-row (say a pause of
-    live updates, 4503) ends that couple's row as an error instead of ending the bench."""
+async def _until_closed(moves: Any, tally: Tally) -> None:
+    """A couple's moves; a socket the server closes mid-row (say a pause of live updates,
+    4503) ends that couple's row as an error instead of ending the bench."""
     try:
-        await _couple_moves(couple, parties, target, pace, stop_at, tally, sent)
+        await moves
     except ConnectionClosed as closed:
         tally.errors += 1
         tally.closed += 1
@@ -264,7 +256,7 @@ async def _couple_loop(
             print(f"  first socket closed mid-row: {closed}", file=sys.stderr)
 
 
-async def _couple_moves(
+async def _couple_loop(
     couple: Couple,
     parties: tuple[Party, Party],
     target: str,
@@ -473,7 +465,9 @@ async def drive(
         )
     await asyncio.gather(
         *(
-            _couple_loop(c, pair, target, pace, begin + seconds, tally, sent[i])
+            _until_closed(
+                _couple_loop(c, pair, target, pace, begin + seconds, tally, sent[i]), tally
+            )
             for i, (c, pair) in enumerate(live)
         )
     )
