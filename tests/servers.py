@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import redis
+from websockets.sync.client import ClientConnection, connect
 
 from tests.conftest import ROOT, _free_port, _test_database_env
 
@@ -47,6 +48,18 @@ class Daphne:
     @property
     def origin(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    def dialogue_socket(
+        self, dialogue_id: object, cookie: str, *, close_timeout: float = 10
+    ) -> ClientConnection:
+        """A dialogue's websocket on this server, as the browser with session `cookie` opens it."""
+        return connect(
+            f"{self.ws}/ws/dialogue/{dialogue_id}/",
+            additional_headers={"Cookie": f"sessionid={cookie}"},
+            origin=self.origin,
+            open_timeout=10,
+            close_timeout=close_timeout,
+        )
 
     def start(self) -> None:
         self.proc = subprocess.Popen(

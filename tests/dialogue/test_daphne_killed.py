@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 
 import pytest
-from websockets.sync.client import ClientConnection, connect
+from websockets.sync.client import ClientConnection
 
 from dialogue.models import Dialogue, Turn
 from dialogue.services import dialogue_start
@@ -55,14 +55,8 @@ def server() -> Iterator[Daphne]:
 
 
 def _open(server: Daphne, dialogue: Dialogue, cookie: str) -> ClientConnection:
-    ws = connect(
-        f"ws://127.0.0.1:{server.port}/ws/dialogue/{dialogue.pk}/",
-        additional_headers={"Cookie": f"sessionid={cookie}"},
-        origin=f"http://127.0.0.1:{server.port}",
-        open_timeout=10,
-        close_timeout=0.2,  # the server will be gone: don't wait for its closing handshake
-    )
-    return ws
+    # The server will be gone: don't wait for its closing handshake.
+    return server.dialogue_socket(dialogue.pk, cookie, close_timeout=0.2)
 
 
 def _ack(ws: ClientConnection, msg_id: str) -> dict[str, object]:

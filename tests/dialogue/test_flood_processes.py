@@ -12,10 +12,9 @@ from contextlib import ExitStack
 import pytest
 from django.conf import settings
 from websockets.exceptions import ConnectionClosed
-from websockets.sync.client import ClientConnection, connect
+from websockets.sync.client import ClientConnection
 
 from couples.models import Couple, User
-from dialogue.models import Dialogue
 from dialogue.services import dialogue_start
 from tests.conftest import login_client
 from tests.servers import Daphne, RedisServer
@@ -38,15 +37,6 @@ def two_processes() -> Iterator[tuple[Daphne, Daphne]]:
         for server in servers:
             server.stop()
         redis_server.stop()
-
-
-def _open(server: Daphne, dialogue: Dialogue, cookie: str) -> ClientConnection:
-    return connect(
-        f"{server.ws}/ws/dialogue/{dialogue.pk}/",
-        additional_headers={"Cookie": f"sessionid={cookie}"},
-        origin=server.origin,
-        open_timeout=10,
-    )
 
 
 def _send_syncs(sockets: list[ClientConnection], each: int, tag: str) -> set[str]:
@@ -87,13 +77,15 @@ def test_a_person_on_two_processes_gets_one_persons_sync_budget_in_all(
     started = time.monotonic()
     with ExitStack() as stack:
         on_first = [
-            stack.enter_context(_open(first, dialogue, cookie)) for _ in range(SOCKETS_PER_PROCESS)
+            stack.enter_context(first.dialogue_socket(dialogue.pk, cookie))
+            for _ in range(SOCKETS_PER_PROCESS)
         ]
         # Within the budget: every sync is answered.
         assert _answered(on_first, _send_syncs(on_first, burst, "a")) == person_burst
 
         on_second = [
-            stack.enter_context(_open(second, dialogue, cookie)) for _ in range(SOCKETS_PER_PROCESS)
+            stack.enter_context(second.dialogue_socket(dialogue.pk, cookie))
+            for _ in range(SOCKETS_PER_PROCESS)
         ]
         time.sleep(1)  # the second process settles with the shared budget as she arrives
         # The same again through the other process would be a second budget; she gets only what
