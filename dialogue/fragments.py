@@ -4,12 +4,17 @@ template partials (`dialogue/room.html#turn`, `#coach`, `#panel`, `#progress`)."
 
 from __future__ import annotations
 
+import functools
+import json
+import re
 import uuid
 from collections import OrderedDict
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.html import escape
 
 from . import flow
 from .services import PROMPT_LIMIT, TEXT_LIMIT
@@ -339,17 +344,107 @@ def progress_key(snapshot: dict[str, Any]) -> tuple[str, bool]:
     return _variant(snapshot).phase_of[flow.Step(snapshot["step"])], snapshot["ended"]
 
 
-def render_panel(snapshot: dict[str, Any], role: flow.Role, csrf_token: str) -> str:
-    """The panel for `role`. With the socket's own CSRF token its forms also post without
-    JavaScript's help, when the socket stays down."""
+def render_panel_afresh(snapshot: dict[str, Any], role: flow.Role, csrf_token: str) -> str:
+    """The panel for `role`, through the template. With the socket's own CSRF token its forms
+    also post without JavaScript's help, when the socket stays down."""
     return render_to_string(
         "dialogue/room.html#panel",
         {"dialogue": snapshot, "panel": panel_context(snapshot, role), "csrf_token": csrf_token},
     )
 
 
-def render_progress(snapshot: dict[str, Any]) -> str:
+# --- The panel, rendered once per shape ----------------------------------------------------------
+#
+# Every step change sends each viewer a fresh panel, and the template was most of a turn's cost.
+# What a panel shows depends on the dialogue's variant, step and state and the viewer's role (its
+# *shape*, shared by every couple at that point) and on a few values of its own: names, topic,
+# the prepared list's items, ids and fresh message ids. So the template renders a shape once, with
+# a mark in place of each such value, and each viewer's panel is that text with the marks filled
+# in, escaped as the template would have escaped them (escaping works character by character, so
+# escaping a value inside a sentence equals the sentence's escaping with the escaped value put
+# in). tests/dialogue/test_panel_shapes.py compares both ways over every variant, step, role and
+# state with hostile names.
+
+_MARK = re.compile("\x02([a-z0-9_]+)\x03")
+_NO_ID = "00000000-0000-0000-0000-000000000000"
+_SHAPES: OrderedDict[tuple[str, str, str], str] = OrderedDict()
+_SHAPES_KEEP = 2048
+
+
+def _mark(name: str) -> str:
+    return f"\x02{name}\x03"
+
+
+def _shape(snapshot: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The snapshot with its own values replaced by marks, and those values, escaped."""
+    values = {
+        "topic": snapshot["topic"],
+        "sender": snapshot["sender"]["name"],
+        "receiver": snapshot["receiver"]["name"],
+        "seq": str(snapshot["last_seq"]),
+        "round": str(snapshot["round"]),
+    }
+    held = snapshot["held"]
+    if held:
+        values["holder"] = held["by"]["name"]
+    prepared = snapshot["prepared"]
+    values.update((f"p{index}", item) for index, item in enumerate(prepared))
+    shape = {
+        **snapshot,
+        "id": _NO_ID,
+        "topic": _mark("topic"),
+        "sender": {"id": None, "name": _mark("sender")},
+        "receiver": {"id": None, "name": _mark("receiver")},
+        "last_seq": _mark("seq"),
+        "round": _mark("round"),
+        "prepared": [_mark(f"p{index}") for index in range(len(prepared))],
+        # The stage's clock reads `updated` only when a time per stage was agreed.
+        "updated": snapshot["updated"] if snapshot["stage_minutes"] else None,
+        "held": held and {"by": {"id": None, "name": _mark("holder")}, "since": None},
+    }
+    return shape, {name: escape(value) for name, value in values.items()}
+
+
+def render_panel(snapshot: dict[str, Any], role: flow.Role, csrf_token: str) -> str:
+    """The panel for `role`, as `render_panel_afresh` renders it (fresh message ids aside), from
+    its shape's text when this process has rendered that shape before."""
+    shape, values = _shape(snapshot)
+    key = (json.dumps(shape, sort_keys=True), role.value, timezone.get_current_timezone_name())
+    html = _SHAPES.get(key)
+    if html is None:
+        panel = panel_context(shape, role)
+        panel.update(msg_id=_mark("msg"), timeout_msg_id=_mark("tmsg"), coach_msg_id=_mark("cmsg"))
+        html = render_to_string(
+            "dialogue/room.html#panel",
+            {"dialogue": shape, "panel": panel, "csrf_token": _mark("csrf")},
+        )
+        _SHAPES[key] = html
+        if len(_SHAPES) > _SHAPES_KEEP:
+            _SHAPES.popitem(last=False)
+    values.update(
+        msg=uuid.uuid4().hex, tmsg=uuid.uuid4().hex, cmsg=uuid.uuid4().hex, csrf=escape(csrf_token)
+    )
+    return _MARK.sub(lambda match: values[match[1]], html).replace(_NO_ID, snapshot["id"])
+
+
+def progress_afresh(snapshot: dict[str, Any]) -> str:
     return render_to_string("dialogue/room.html#progress", {"progress": progress_context(snapshot)})
+
+
+@functools.lru_cache(maxsize=512)
+def _progress(kind: str, step: str, stopped_at: str | None, ended: bool, zone: str) -> str:
+    return progress_afresh({"kind": kind, "step": step, "stopped_at": stopped_at, "ended": ended})
+
+
+def render_progress(snapshot: dict[str, Any]) -> str:
+    """The step progress: the same for every dialogue of a variant at a step, rendered once."""
+    return _progress(
+        snapshot["kind"],
+        snapshot["step"],
+        snapshot["stopped_at"],
+        snapshot["ended"],
+        timezone.get_current_timezone_name(),
+    )
 
 
 def render_window(state: dict[str, Any], role: flow.Role, user_id: int) -> dict[str, Any]:
