@@ -300,25 +300,26 @@ def room_context(
 
 # --- What a websocket frame carries --------------------------------------------------------------
 
-# A turn's HTML is the same for every viewer but its author ("turn-mine"): rendered once per
-# event and process, not once per socket.
-_TURN_HTML: OrderedDict[tuple[str, int, bool], str] = OrderedDict()
+# A turn's HTML is the same for every viewer but its author, whose copy has the class
+# "turn-mine": rendered once per event and process, not once per socket.
+_TURN_HTML: OrderedDict[tuple[str, int], str] = OrderedDict()
 _TURN_HTML_KEEP = 512
+_MINE = " turn-mine"
 
 
 def render_turn(turn: dict[str, Any], snapshot: dict[str, Any], user_id: int) -> str:
-    mine = turn["author"]["id"] == user_id
-    key = (snapshot["id"], turn["seq"], mine)
+    key = (snapshot["id"], turn["seq"])
     html = _TURN_HTML.get(key)
     if html is None:
         html = render_to_string(
             "dialogue/room.html#turn",
-            {"turn": turn_context(turn, _variant(snapshot)), "viewer_id": user_id},
+            {"turn": turn_context(turn, _variant(snapshot)), "viewer_id": turn["author"]["id"]},
         )
         _TURN_HTML[key] = html
         if len(_TURN_HTML) > _TURN_HTML_KEEP:
             _TURN_HTML.popitem(last=False)
-    return html
+    # The class list comes first, before anything anyone wrote.
+    return html if turn["author"]["id"] == user_id else html.replace(_MINE, "", 1)
 
 
 def render_coaching(item: dict[str, Any], role: flow.Role) -> str:

@@ -17,6 +17,7 @@ from dialogue.fragments import (
     render_panel,
     render_panel_afresh,
     render_progress,
+    render_turn,
 )
 
 # Names, a topic and list items that escaping, marks and ids could trip over.
@@ -124,3 +125,24 @@ def test_the_step_progress_is_the_one_the_template_renders() -> None:
             for state in ({}, {"ended": True}, {"ended": True, "stopped_at": step.value}):
                 snapshot = _snapshot(name, step, **state)
                 assert render_progress(snapshot) == progress_afresh(snapshot)
+
+
+def test_a_turn_rendered_once_reads_as_each_viewers_own_render() -> None:
+    from django.template.loader import render_to_string
+
+    from dialogue.fragments import turn_context
+
+    snapshot = _snapshot("standard", flow.Step.MIRROR)
+    turn = {
+        "seq": 5, "round": 1, "author": {"id": 7, "name": "Al turn-mine"}, "role": "sender",
+        "step": "send", "action": "send", "text": 'I felt <alone> turn-mine " turn-mine',
+        "at": None, "created": "2026-12-07T10:00:00+00:00",
+    }  # fmt: skip
+    for viewer in (8, 7, 8):
+        expected = render_to_string(
+            "dialogue/room.html#turn",
+            {"turn": turn_context(turn, flow.STANDARD), "viewer_id": viewer},
+        )
+        assert render_turn(turn, snapshot, viewer) == expected
+    assert "turn-mine" in render_turn(turn, snapshot, 7).split(">")[0]
+    assert "turn-mine" not in render_turn(turn, snapshot, 8).split(">")[0]
