@@ -17,6 +17,7 @@ from couples.models import Couple, User
 
 from . import flow
 from .models import Dialogue, DialogueQuerySet, Turn
+from .rows import dialogue_row
 
 
 @dataclass(frozen=True)
@@ -53,14 +54,21 @@ def turns_visible(user: User, *, couple: Couple | None = None) -> QuerySet[Turn]
 
 def dialogue_access(*, user: User, pk: object) -> tuple[Dialogue, flow.Role] | None:
     """The dialogue and the user's role in it (sender, receiver or observer), or None for anyone
-    who may not see it — whether or not it exists."""
-    dialogue = dialogues_visible(user).filter(pk=pk).first()
-    if dialogue is None:
+    who may not see it — whether or not it exists.
+
+    The same rule as `dialogues_visible`, asked in the cheaper order: a partner of the couple
+    sees every dialogue of it (the rule's first half), and only a therapist of the couple is
+    asked the whole rule (a partner invited them to this dialogue under the link in force)."""
+    if not user.is_authenticated:
+        return None
+    try:
+        dialogue = dialogue_row(pk, lock=False)
+    except Dialogue.DoesNotExist:
         return None
     role = couple_access_role(couple=dialogue.couple_id, user=user)
     if role == AccessRole.PARTNER:
         return dialogue, dialogue.role_of(user)
-    if role == AccessRole.THERAPIST:
+    if role == AccessRole.THERAPIST and dialogues_visible(user).filter(pk=dialogue.pk).exists():
         return dialogue, flow.Role.OBSERVER
     return None
 

@@ -13,6 +13,7 @@ import time
 from typing import Any
 from urllib.parse import parse_qs
 
+from channels.auth import get_user
 from django.http import HttpRequest
 from django.middleware.csrf import get_token
 
@@ -96,10 +97,13 @@ def _csrf_token(scope: dict[str, Any]) -> str:
     return get_token(request)
 
 
-def _connect_access(*, user: Any, pk: object, session: Any) -> tuple[Any, flow.Role] | None:
-    """Who is connecting, in one trip to a database thread: the dialogue and the role, or None
-    (recording a therapist's look on the way)."""
+def _connect_access(*, scope: dict[str, Any], pk: object) -> tuple[Any, flow.Role] | None:
+    """Who is connecting, in one trip to a database thread: the session's user (Channels' own
+    check, `channels.auth.get_user`, put in the scope as its AuthMiddleware would), then the
+    dialogue and the role, or None (recording a therapist's look on the way)."""
+    user = scope["user"] = get_user.func(scope)
     access = dialogue_access(user=user, pk=pk)
+    session = scope.get("session")
     if access is None or not mfa_session_ok(user=user, session=session):
         return None
     dialogue, role = access
@@ -114,13 +118,10 @@ def _connect_access(*, user: Any, pk: object, session: Any) -> tuple[Any, flow.R
 
 class DialogueConsumer(LiveConsumer):
     async def connect(self) -> None:
-        self.user = self.scope["user"]
         access = await db_read(
-            _connect_access,
-            user=self.user,
-            pk=self.scope["url_route"]["kwargs"]["pk"],
-            session=self.scope.get("session"),
+            _connect_access, scope=self.scope, pk=self.scope["url_route"]["kwargs"]["pk"]
         )
+        self.user = self.scope["user"]
         if access is None:
             # The same refusal whether the dialogue is missing or someone else's (or the
             # session has not entered its second factor).
@@ -153,11 +154,14 @@ class DialogueConsumer(LiveConsumer):
         # couple ended) to every dialogue socket of the couple; the person's group carries the
         # end of their session or standing (couples.services.user_sockets_close).
         self.groups_joined = [self.group, dialogue.couple.group_name, self.user.group_name]
-        joined = self.live
-        for group in self.groups_joined if self.live else []:
-            if not await watch.call(self.channel_layer.group_add(group, self.channel_name), "join"):
-                joined = False
-                break
+        joined = self.live and all(
+            await asyncio.gather(
+                *(
+                    watch.call(self.channel_layer.group_add(group, self.channel_name), "join")
+                    for group in self.groups_joined
+                )
+            )
+        )
         await self.accept()
         if not joined:
             # Live updates are unavailable (Redis is down): say so; the page keeps what it has
@@ -182,10 +186,12 @@ class DialogueConsumer(LiveConsumer):
             self.flood.release()
         if getattr(self, "groups_joined", None) and watch.up:
             await self._presence("leave")
-            for group in self.groups_joined:
-                await watch.call(
-                    self.channel_layer.group_discard(group, self.channel_name), "leave"
+            await asyncio.gather(
+                *(
+                    watch.call(self.channel_layer.group_discard(group, self.channel_name), "leave")
+                    for group in self.groups_joined
                 )
+            )
 
     async def layer_down(self) -> None:
         """The channel layer is down: this socket would miss events, so it closes (4503)."""

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import DatabaseError, connection, models, transaction
+from django.db import DatabaseError, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
@@ -25,6 +25,7 @@ from . import flow
 from .access import dialogue_access
 from .appointments import dialogue_appointment_follow
 from .models import Coaching, Dialogue, Turn
+from .rows import dialogue_row, dialogue_turn_update, sent_before, turn_insert
 
 TEXT_LIMIT = 4000
 TOPIC_LIMIT = 200
@@ -40,9 +41,6 @@ TURNS_PAGE = 30  # turns the room shows at first, and loads each time earlier on
 TRANSCRIPT_PAGE = 100  # turns a page of the printable transcript shows
 # A client further behind than this gets the latest page again rather than every missed turn.
 CATCH_UP_LIMIT = 200
-# What taking a turn changes on the dialogue row: one UPDATE of these.
-TURN_FIELDS = ["last_seq", "step", "paused", "paused_until", "updated_at", "sender", "receiver",
-               "round", "ended_at", "held_by", "held_at"]  # fmt: skip
 
 
 class DialogueError(ImagoError):
@@ -151,15 +149,15 @@ def dialogue_state(
       `since` None: this window replaces whatever the client had. `first_seq` is its first
       turn and `earlier` says whether turns before it exist.
 
-    Three queries, however long the dialogue."""
-    dialogue = Dialogue.objects.select_related("couple", "sender", "receiver", "held_by").get(
-        pk=dialogue_id
-    )
+    At most three queries, however long the dialogue (the dialogue's row as `turn_submit` reads
+    it, without the lock)."""
+    dialogue = dialogue_row(dialogue_id, lock=False)
     last = dialogue.last_seq
     turns = dialogue.turns.select_related("author")
     coaching = dialogue.coaching.select_related("author").order_by("created_at", "pk")
     if since is not None and 0 <= since <= last and last - since <= CATCH_UP_LIMIT:
-        rows = list(turns.filter(seq__gt=since).order_by("seq"))
+        # A client that has every turn (a reconnect, say) costs no query for them.
+        rows = list(turns.filter(seq__gt=since).order_by("seq")) if since < last else []
         first = since + 1
         coaching = coaching.filter(after_seq__gte=since)
     else:
@@ -167,7 +165,9 @@ def dialogue_state(
         end = last + 1 if before is None else max(1, min(before, last + 1))
         # Turns are numbered 1, 2, … without gaps: the window is a range of numbers.
         first = 1 if limit is None else max(1, end - limit)
-        rows = list(turns.filter(seq__gte=first, seq__lt=end).order_by("seq"))
+        rows = (
+            list(turns.filter(seq__gte=first, seq__lt=end).order_by("seq")) if first < end else []
+        )
         # A coaching item sits after the turn it followed: in this window if that turn is.
         coaching = coaching.filter(after_seq__gte=first if first > 1 else 0)
         if before is not None:
@@ -342,158 +342,6 @@ def _not_saved_on_database_error(service: Callable[..., TurnResult]) -> Callable
     return wrapper
 
 
-# --- The hot statements of `turn_submit` ----------------------------------------------------
-# Building them with the ORM cost more CPU than anything else a daphne process does for a turn
-# (profiled: docs/performance.md, "CPU per action"). Their SQL is written once per process from
-# the models' own metadata, and their values go through the same field conversions the ORM
-# uses; everything else, the replay path included, stays with the ORM.
-
-_PEOPLE = ("id", "email", "display_name")  # what a turn needs of each partner (`_person`)
-
-
-@dataclass(frozen=True)
-class _Statements:
-    lock: str
-    resend: str
-    insert: str
-    insert_returns: bool
-    update: str
-    # Per selected column of `lock`: the converters the ORM would apply, if any.
-    converters: tuple[tuple[int, list[Any], Any], ...]
-
-
-def _dialogue_fields() -> list[models.Field[Any, Any]]:
-    return list(Dialogue._meta.concrete_fields)
-
-
-def _people_fields() -> list[models.Field[Any, Any]]:
-    return [User._meta.get_field(name) for name in _PEOPLE]
-
-
-def _turn_fields() -> list[models.Field[Any, Any]]:
-    return [field for field in Turn._meta.concrete_fields if not field.primary_key]
-
-
-@functools.cache
-def _statements(vendor: str) -> _Statements:
-    qn = connection.ops.quote_name
-    dialogue, couple = Dialogue._meta, Couple._meta
-    people = _people_fields()
-    ended = couple.get_field("ended_at")
-    selected = [
-        *((f"d.{qn(field.column)}", field) for field in _dialogue_fields()),
-        (f"c.{qn(ended.column)}", ended),
-        *((f"s.{qn(field.column)}", field) for field in people),
-        *((f"r.{qn(field.column)}", field) for field in people),
-    ]
-    user_table, user_pk = qn(User._meta.db_table), qn(User._meta.pk.column)
-    lock = (
-        f"SELECT {', '.join(column for column, _ in selected)} FROM {qn(dialogue.db_table)} d "
-        f"INNER JOIN {qn(couple.db_table)} c "
-        f"ON c.{qn(couple.pk.column)} = d.{qn(dialogue.get_field('couple').column)} "
-        f"INNER JOIN {user_table} s ON s.{user_pk} = d.{qn(dialogue.get_field('sender').column)} "
-        f"INNER JOIN {user_table} r "
-        f"ON r.{user_pk} = d.{qn(dialogue.get_field('receiver').column)} "
-        f"WHERE d.{qn(dialogue.pk.column)} = %s"
-    )
-    # The dialogue row only, not the couple and people joined to it (SQLite locks the whole
-    # database at BEGIN IMMEDIATE instead).
-    if connection.features.has_select_for_update_of:
-        lock += " FOR UPDATE OF d"
-    elif connection.features.has_select_for_update:
-        lock += " FOR UPDATE"
-    turn = Turn._meta
-    resend = (
-        f"SELECT {qn(turn.get_field('seq').column)} FROM {qn(turn.db_table)} WHERE "
-        f"{qn(turn.get_field('dialogue').column)} = %s AND "
-        f"{qn(turn.get_field('author').column)} = %s AND "
-        f"{qn(turn.get_field('client_msg_id').column)} = %s LIMIT 1"
-    )
-    columns = [qn(field.column) for field in _turn_fields()]
-    returns = connection.features.can_return_columns_from_insert
-    insert = (
-        f"INSERT INTO {qn(turn.db_table)} ({', '.join(columns)}) "
-        f"VALUES ({', '.join(['%s'] * len(columns))})"
-        + (f" RETURNING {qn(turn.pk.column)}" if returns else "")
-    )
-    update = (
-        f"UPDATE {qn(dialogue.db_table)} SET "
-        + ", ".join(f"{qn(dialogue.get_field(name).column)} = %s" for name in TURN_FIELDS)
-        + f" WHERE {qn(dialogue.pk.column)} = %s"
-    )
-    converters = []
-    for index, (_column, field) in enumerate(selected):
-        expression = field.get_col(field.model._meta.db_table)
-        found = connection.ops.get_db_converters(expression) + field.get_db_converters(connection)
-        if found:
-            converters.append((index, found, expression))
-    return _Statements(lock, resend, insert, returns, update, tuple(converters))
-
-
-def _dialogue_locked(dialogue_id: object) -> Dialogue:
-    """The dialogue row, locked, with its couple's end and both partners' names: one SELECT."""
-    sql = _statements(connection.vendor)
-    with connection.cursor() as cursor:
-        cursor.execute(sql.lock, [Dialogue._meta.pk.get_db_prep_value(dialogue_id, connection)])
-        row = cursor.fetchone()
-    if row is None:
-        raise Dialogue.DoesNotExist("Dialogue matching query does not exist.")
-    values = list(row)
-    for index, converters, expression in sql.converters:
-        for converter in converters:
-            values[index] = converter(values[index], expression, connection)
-    fields = _dialogue_fields()
-    db = connection.alias
-    dialogue = Dialogue.from_db(db, [field.attname for field in fields], values[: len(fields)])
-    ended_at, rest = values[len(fields)], values[len(fields) + 1 :]
-    names = list(_PEOPLE)
-    # Partial instances: a field not loaded here is fetched on first use, as a deferred one is.
-    couple = Couple.from_db(
-        db, [Couple._meta.pk.attname, "ended_at"], [dialogue.couple_id, ended_at]
-    )
-    sender = User.from_db(db, names, rest[: len(names)])
-    receiver = User.from_db(db, names, rest[len(names) :])
-    cache = dialogue._state.fields_cache
-    cache["couple"], cache["sender"], cache["receiver"] = couple, sender, receiver
-    return dialogue
-
-
-def _sent_before(dialogue: Dialogue, user: User, client_msg_id: str) -> int | None:
-    """The number of the turn this person already sent with this message id, if any."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _statements(connection.vendor).resend,
-            [
-                Dialogue._meta.pk.get_db_prep_value(dialogue.pk, connection),
-                User._meta.pk.get_db_prep_value(user.pk, connection),
-                client_msg_id,
-            ],
-        )
-        row = cursor.fetchone()
-    return None if row is None else row[0]
-
-
-def _turn_insert(turn: Turn) -> None:
-    sql = _statements(connection.vendor)
-    values = [field.get_db_prep_save(field.pre_save(turn, True), connection) for field in
-              _turn_fields()]  # fmt: skip
-    with connection.cursor() as cursor:
-        cursor.execute(sql.insert, values)
-        turn.pk = cursor.fetchone()[0] if sql.insert_returns else cursor.lastrowid
-    turn._state.adding = False
-    turn._state.db = connection.alias
-
-
-def _dialogue_turn_update(dialogue: Dialogue) -> None:
-    """`dialogue.save(update_fields=TURN_FIELDS)`, as one plain UPDATE."""
-    fields = [Dialogue._meta.get_field(name) for name in TURN_FIELDS]
-    values = [field.get_db_prep_save(field.pre_save(dialogue, False), connection) for field in
-              fields]  # fmt: skip
-    values.append(Dialogue._meta.pk.get_db_prep_value(dialogue.pk, connection))
-    with connection.cursor() as cursor:
-        cursor.execute(_statements(connection.vendor).update, values)
-
-
 @_not_saved_on_database_error
 def turn_submit(
     *,
@@ -518,11 +366,11 @@ def turn_submit(
     with transaction.atomic():
         # The row lock serializes every action on this dialogue (on SQLite, BEGIN IMMEDIATE does);
         # `of` locks the dialogue row only, not the couple and people joined to it.
-        dialogue = _dialogue_locked(dialogue_id)
+        dialogue = dialogue_row(dialogue_id, lock=True)
         # Only now, under the lock, does a resend see the turn its first sending committed.
-        sent_before = _sent_before(dialogue, user, client_msg_id)
-        if sent_before is not None:
-            earlier = dialogue.turns.select_related("author").get(seq=sent_before)
+        resent = sent_before(dialogue, user, client_msg_id)
+        if resent is not None:
+            earlier = dialogue.turns.select_related("author").get(seq=resent)
             return TurnResult(
                 turn=turn_as_dict(earlier),
                 dialogue=dialogue_snapshot(dialogue=dialogue),
@@ -569,7 +417,7 @@ def turn_submit(
             client_msg_id=client_msg_id,
             created_at=now,
         )
-        _turn_insert(turn)
+        turn_insert(turn)
         dialogue.last_seq = turn.seq
         dialogue.step = outcome.state.step
         dialogue.paused = outcome.state.paused
@@ -583,7 +431,7 @@ def turn_submit(
             dialogue.round += 1
         if outcome.state.step == flow.Step.ENDED:
             dialogue.ended_at = now
-        _dialogue_turn_update(dialogue)
+        dialogue_turn_update(dialogue)
         dialogue_appointment_follow(dialogue=dialogue, by=user, action=action, at=at)
         result = TurnResult(turn=turn_as_dict(turn), dialogue=dialogue_snapshot(dialogue=dialogue))
         group = dialogue.group_name

@@ -8,9 +8,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "imago_site.settings")
 # Initialise Django (and its app registry) before importing anything that touches models.
 django_asgi_app = get_asgi_application()
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from channels.sessions import CookieMiddleware, SessionMiddleware  # noqa: E402
 
 from couples.routing import websocket_urlpatterns as couples_websockets  # noqa: E402
 from dialogue.routing import websocket_urlpatterns as dialogue_websockets  # noqa: E402
@@ -18,8 +18,11 @@ from dialogue.routing import websocket_urlpatterns as dialogue_websockets  # noq
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
+        # Each socket route resolves its user: the notifications socket through Channels'
+        # AuthMiddleware, the dialogue socket in its first database call (dialogue/consumers.py),
+        # with the same session check, so a handshake makes one trip to a database thread.
         "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(couples_websockets + dialogue_websockets))
+            CookieMiddleware(SessionMiddleware(URLRouter(couples_websockets + dialogue_websockets)))
         ),
     }
 )
