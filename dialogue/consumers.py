@@ -401,7 +401,9 @@ class DialogueConsumer(LiveConsumer):
         else:
             self.present[conn] = event["person"]
             if event["status"] == "join" and conn != self.conn:
-                await self._presence("here")  # tell the newcomer we are here too
+                # Tell the newcomer alone that we are here too: the others know already, and a
+                # reply to the whole group would make every join cost a broadcast per socket.
+                await self._presence("here", to=event.get("channel"))
         people = {person["id"]: person for person in self.present.values()}
         await self._send({"type": "presence", "present": list(people.values())})
 
@@ -557,19 +559,15 @@ class DialogueConsumer(LiveConsumer):
             self.closing = True
             await self.close(code=code)
 
-    async def _presence(self, status: str) -> None:
-        await watch.call(
-            self.channel_layer.group_send(
-                self.group,
-                {
-                    "type": "dialogue.presence",
-                    "conn": self.conn,
-                    "person": self.person,
-                    "status": status,
-                },
-            ),
-            "presence",
-        )
+    async def _presence(self, status: str, *, to: str | None = None) -> None:
+        """Say who this socket is to the room's group, or to one socket (`to`, its channel)."""
+        event = {"type": "dialogue.presence", "conn": self.conn, "person": self.person,
+                 "status": status}  # fmt: skip
+        if status == "join":
+            event["channel"] = self.channel_name  # where the others answer "here"
+        layer = self.channel_layer
+        send = layer.send(to, event) if to else layer.group_send(self.group, event)
+        await watch.call(send, "presence")
 
     async def _send(self, frame: dict[str, Any]) -> None:
         await self.send(text_data=json.dumps(frame))
