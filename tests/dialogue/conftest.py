@@ -1,5 +1,6 @@
-"""Websocket helpers: communicators that log in through the real session cookie and
-AuthMiddlewareStack, and a reader that skips the presence/typing chatter unless asked."""
+"""Websocket helpers: communicators that log in through the real session cookie and the
+application's own websocket stack, and a reader that skips the presence/typing chatter unless
+asked."""
 
 from __future__ import annotations
 
