@@ -25,7 +25,7 @@ from . import flow
 from .access import dialogue_access
 from .appointments import dialogue_appointment_follow
 from .models import Coaching, Dialogue, Turn
-from .rows import dialogue_row, dialogue_turn_update, sent_before, turn_insert
+from .rows import dialogue_row, sent_before, turn_write
 
 TEXT_LIMIT = 4000
 TOPIC_LIMIT = 200
@@ -417,7 +417,6 @@ def turn_submit(
             client_msg_id=client_msg_id,
             created_at=now,
         )
-        turn_insert(turn)
         dialogue.last_seq = turn.seq
         dialogue.step = outcome.state.step
         dialogue.paused = outcome.state.paused
@@ -431,7 +430,7 @@ def turn_submit(
             dialogue.round += 1
         if outcome.state.step == flow.Step.ENDED:
             dialogue.ended_at = now
-        dialogue_turn_update(dialogue)
+        turn_write(turn, dialogue)
         dialogue_appointment_follow(dialogue=dialogue, by=user, action=action, at=at)
         result = TurnResult(turn=turn_as_dict(turn), dialogue=dialogue_snapshot(dialogue=dialogue))
         group = dialogue.group_name
