@@ -61,10 +61,13 @@ services:
 	@redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 || redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no
 	@for i in $$(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 && exit 0; sleep 1; done; echo "PostgreSQL or Redis did not start" >&2; exit 1
 
-# The whole suite again on PostgreSQL + Redis, the scaled-out configuration.
+# The whole suite again on PostgreSQL + Redis, the scaled-out configuration. The accessibility
+# walk over every page (minutes in Chromium) reads no database- or layer-specific behaviour; it
+# runs in `make test`.
 test-services: install chromium services
 	$(TEST_ENV) $(BIN)/python manage.py collectstatic --noinput --verbosity 0
-	DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS_TEST_URL) $(TEST_ENV) $(BIN)/pytest
+	DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS_TEST_URL) $(TEST_ENV) $(BIN)/pytest \
+		--ignore=tests/browser/test_accessibility.py
 
 test-browser: install chromium
 	$(TEST_ENV) $(BIN)/python manage.py collectstatic --noinput --verbosity 0
