@@ -345,13 +345,17 @@ def progress_key(snapshot: dict[str, Any]) -> tuple[str, bool]:
     return _variant(snapshot).phase_of[flow.Step(snapshot["step"])], snapshot["ended"]
 
 
+def _panel_html(snapshot: dict[str, Any], panel: dict[str, Any], csrf_token: str) -> str:
+    return render_to_string(
+        "dialogue/room.html#panel",
+        {"dialogue": snapshot, "panel": panel, "csrf_token": csrf_token},
+    )
+
+
 def render_panel_afresh(snapshot: dict[str, Any], role: flow.Role, csrf_token: str) -> str:
     """The panel for `role`, through the template. With the socket's own CSRF token its forms
     also post without JavaScript's help, when the socket stays down."""
-    return render_to_string(
-        "dialogue/room.html#panel",
-        {"dialogue": snapshot, "panel": panel_context(snapshot, role), "csrf_token": csrf_token},
-    )
+    return _panel_html(snapshot, panel_context(snapshot, role), csrf_token)
 
 
 # --- The panel, rendered once per shape ----------------------------------------------------------
@@ -415,10 +419,7 @@ def render_panel(snapshot: dict[str, Any], role: flow.Role, csrf_token: str) -> 
     if html is None:
         panel = panel_context(shape, role)
         panel.update(msg_id=_mark("msg"), timeout_msg_id=_mark("tmsg"), coach_msg_id=_mark("cmsg"))
-        html = render_to_string(
-            "dialogue/room.html#panel",
-            {"dialogue": shape, "panel": panel, "csrf_token": _mark("csrf")},
-        )
+        html = _panel_html(shape, panel, _mark("csrf"))
         _SHAPES[key] = html
         if len(_SHAPES) > _SHAPES_KEEP:
             _SHAPES.popitem(last=False)

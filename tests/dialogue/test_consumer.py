@@ -469,6 +469,14 @@ async def test_presence_shows_who_is_here_and_typing_reaches_only_the_partner(
     assert [p["name"] for p in gone["present"]] == ["Alice"]
 
 
+async def _unread(party: Party) -> list[dict]:
+    """Every frame waiting for `party`, read without closing its socket on a timeout."""
+    frames = []
+    while not await party.ws.receive_nothing(timeout=0.2):
+        frames.append(await party.ws.receive_json_from())
+    return frames
+
+
 async def test_a_newcomer_learns_who_is_here_and_costs_the_others_one_frame_each(
     join: Join, alice: User, bob: User
 ) -> None:
@@ -477,16 +485,13 @@ async def test_a_newcomer_learns_who_is_here_and_costs_the_others_one_frame_each
     tabs = [await join(alice), await join(bob), await join(alice)]
     await asyncio.sleep(0.5)
     for tab in tabs:  # what the first joins said is read and done with
-        while not await tab.ws.receive_nothing(timeout=0.2):
-            await tab.ws.receive_json_from()
+        await _unread(tab)
     newcomer = await join(bob)
     present = await newcomer.frame("presence")
     while {p["name"] for p in present["present"]} != {"Alice", "Bob"}:
         present = await newcomer.frame("presence")
     await asyncio.sleep(0.5)
     for tab in tabs:
-        frames = []
-        while not await tab.ws.receive_nothing(timeout=0.2):
-            frames.append(await tab.ws.receive_json_from())
+        frames = await _unread(tab)
         assert [frame["type"] for frame in frames] == ["presence"]
         assert {p["name"] for p in frames[0]["present"]} == {"Alice", "Bob"}
